@@ -1,0 +1,643 @@
+"""``Sequential``: a stack of layers trained by backpropagation.
+
+One training step on a batch ``(X, Y)``::
+
+    A0 = X;  A_l = layer_l.forward(A_{l-1}, training=True)      l = 1..L
+    loss = mean_i loss(Y_i, A_L,i) + sum of regularization penalties
+    dA_L = dloss/dA_L;  dA_{l-1} = layer_l.backward(dA_l)        l = L..1
+    optimizer.step([(param, grad), ...]);  then constraints (max-norm)
+
+When the loss is fused with the output activation (softmax + categorical cross-entropy,
+sigmoid + binary cross-entropy) the last layer stops at ``Z_L``, the loss is computed from
+``Z_L`` with the log-sum-exp trick, and backpropagation starts from ``dZ_L = (A_L - Y) / N``.
+
+Randomness: one ``seed`` drives everything. Layer ``i`` is initialized from
+``default_rng([seed, 0, i])``, the epoch shuffles come from ``default_rng([seed, 1])``, layer
+``i``'s training noise (dropout masks) from ``default_rng([seed, 2, i])`` and validation
+splits from ``default_rng([seed, 3])``, so the same seed gives bit-identical results and
+adding a layer does not change how the others are initialized.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from . import _validation as V
+from . import losses as losses_mod
+from . import metrics as metrics_mod
+from . import optimizers as optimizers_mod
+from ._split import stratified_indices
+from .callbacks import Callback, CallbackList, History, ProgressBar
+from .layers.base import Layer, check_positive_int
+
+__all__ = ["Sequential", "DivergenceWarning"]
+
+
+class DivergenceWarning(RuntimeWarning):
+    """Training stopped because the loss became NaN or infinite."""
+
+
+def _check_dtype(dtype: Any) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from None
+    if dt not in (np.dtype("float32"), np.dtype("float64")):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return dt
+
+
+def _check_seed(seed: Any) -> int:
+    if seed is None:
+        return int(np.random.SeedSequence().entropy)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise TypeError(f"seed must be a non-negative int or None, got {seed!r}")
+    return int(seed)
+
+
+class Sequential:
+    """A linear stack of layers with a Keras-like training API.
+
+    Parameters
+    ----------
+    layers : iterable of Layer, optional
+        Layers in order; the first one needs ``input_dim=`` / ``input_shape=`` unless the
+        model is built later from data.
+    seed : int, optional
+        Drives initialization, shuffling, dropout and validation splits (see module docstring).
+        ``None`` draws a fresh seed, stored in ``model.seed``.
+    dtype : {"float32", "float64"}
+        Dtype of all parameters and computations; float64 for gradient checks and research.
+    name : str
+        Shown by ``summary()``.
+
+    Examples
+    --------
+    >>> import numpy as np, handgrad as hg
+    >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float); y = np.array([0, 1, 1, 0])
+    >>> model = hg.Sequential([hg.layers.Dense(4, "tanh", input_dim=2),
+    ...                        hg.layers.Dense(1, "sigmoid")], seed=0)
+    >>> model.compile("binary_crossentropy", hg.optimizers.Adam(0.05), metrics=["accuracy"])
+    >>> history = model.fit(X, y, epochs=300, batch_size=None, verbose=0)
+    >>> model.evaluate(X, y)["accuracy"]
+    1.0
+    """
+
+    def __init__(
+        self,
+        layers: Iterable[Layer] | None = None,
+        *,
+        seed: int | None = None,
+        dtype: Any = "float32",
+        name: str = "sequential",
+    ) -> None:
+        self.seed = _check_seed(seed)
+        self.dtype = _check_dtype(dtype)
+        self.name = name
+        self._layers: list[Layer] = []
+        self.built = False
+        self.loss: losses_mod.Loss | None = None
+        self.optimizer: optimizers_mod.Optimizer | None = None
+        self.metric_fns: dict[str, Any] = {}
+        self.history: History | None = None
+        self.stop_training = False
+        self.current_epoch = 0
+        self.epochs_trained = 0
+        self._shuffle_rng = np.random.default_rng([self.seed, 1])
+        self._split_rng = np.random.default_rng([self.seed, 3])
+        for layer in layers or []:
+            self.add(layer)
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._layers)
+
+    def add(self, layer: Layer) -> None:
+        """Append a layer (built at once if the model's input shape is known)."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects a Layer, got {type(layer).__name__}")
+        if any(existing.name == layer.name for existing in self._layers):
+            raise ValueError(f"a layer named {layer.name!r} is already in the model")
+        if self._layers and layer.declared_input_shape is not None and not self.built:
+            raise ValueError(
+                f"only the first layer may declare input_shape/input_dim (layer {layer.name!r})"
+            )
+        self._layers.append(layer)
+        if self.built:
+            self._build_layer(len(self._layers) - 1, self._layers[-2].output_shape)
+        elif len(self._layers) == 1 and layer.declared_input_shape is not None:
+            self.build(layer.declared_input_shape)
+
+    def _build_layer(self, i: int, input_shape: tuple[int, ...]) -> None:
+        layer = self._layers[i]
+        if not layer.built:
+            layer.build(input_shape, np.random.default_rng([self.seed, 0, i]), self.dtype)
+            layer.rng = np.random.default_rng([self.seed, 2, i])
+        elif layer.input_shape != tuple(input_shape):
+            raise ValueError(
+                f"layer {layer.name!r} was built for inputs {layer.input_shape} but receives "
+                f"{tuple(input_shape)}"
+            )
+        if layer.output_shape and layer.output_shape[-1:] == (1,):
+            if getattr(getattr(layer, "activation", None), "name", None) == "softmax":
+                raise ValueError(
+                    f"layer {layer.name!r} applies softmax to a single unit, which always "
+                    "outputs 1; use sigmoid for one unit or give it one unit per class"
+                )
+
+    def build(self, input_shape: Iterable[int]) -> None:
+        """Build every layer for samples of ``input_shape`` (batch axis excluded)."""
+        if not self._layers:
+            raise ValueError("the model has no layers; add some before building it")
+        shape = tuple(int(s) for s in input_shape)
+        for i, layer in enumerate(self._layers):
+            self._build_layer(i, shape)
+            shape = layer.output_shape
+        self.built = True
+
+    @property
+    def input_shape(self) -> tuple[int, ...] | None:
+        return self._layers[0].input_shape if self.built else None
+
+    @property
+    def output_shape(self) -> tuple[int, ...] | None:
+        return self._layers[-1].output_shape if self.built else None
+
+    # -------------------------------------------------------------------- compile
+    def compile(
+        self,
+        loss: Any = "categorical_crossentropy",
+        optimizer: Any = "sgd",
+        metrics: Iterable[str] | None = None,
+    ) -> None:
+        """Choose the loss, optimizer and metrics (names or instances)."""
+        if isinstance(metrics, str):
+            raise TypeError(f"metrics must be a list of names, got the string {metrics!r}")
+        loss_obj = losses_mod.get(loss)
+        optimizer_obj = optimizers_mod.get(optimizer)
+        metric_fns = dict(metrics_mod.get(m) for m in (metrics or []))
+        self.loss, self.optimizer, self.metric_fns = loss_obj, optimizer_obj, metric_fns
+        self.compiled_loss_name = loss_obj.name
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return ["loss", *self.metric_fns]
+
+    def _require_compiled(self, what: str) -> None:
+        if self.loss is None:
+            raise ValueError(f"{what} needs a compiled model: call model.compile(loss, optimizer) "
+                             "first")
+
+    # ------------------------------------------------------------------ data checks
+    def _check_x(self, x: Any, argument: str = "x") -> np.ndarray:
+        if not self._layers:
+            raise ValueError("the model has no layers; add some before using it")
+        first = self._layers[0]
+        arr = V.check_features(x, argument, self.input_shape, first.name, self.dtype)
+        if not self.built:
+            self.build(arr.shape[1:])
+        return arr
+
+    def _check_xy(self, x, y, argument_x="x", argument_y="y"):
+        xs = self._check_x(x, argument_x)
+        ys = V.prepare_targets(
+            y, len(xs), self.loss, int(np.prod(self.output_shape)), self.dtype, argument_y
+        )
+        return xs, ys
+
+    def _check_validation_data(self, validation_data):
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise TypeError("validation_data must be a tuple (x_val, y_val) or "
+                            "(x_val, y_val, sample_weight_val)")
+        xv, yv = self._check_xy(validation_data[0], validation_data[1], "x_val", "y_val")
+        swv = None
+        if len(validation_data) == 3:
+            swv = V.check_sample_weight(validation_data[2], len(xv), "validation sample_weight")
+        return xv, yv, swv
+
+    def _class_weights(self, class_weight, y):
+        labels = V.class_labels(y, self.loss)
+        if labels is None:
+            raise ValueError("class_weight needs class targets (categorical cross-entropy, or "
+                             "binary cross-entropy with one output unit)")
+        present = np.unique(labels)
+        if isinstance(class_weight, str):
+            if class_weight != "balanced":
+                raise ValueError(f"class_weight must be a dict or 'balanced', got {class_weight!r}")
+            counts = np.bincount(labels)
+            table = np.zeros(len(counts))
+            table[present] = len(labels) / (len(present) * counts[present])
+            return table[labels]
+        if not isinstance(class_weight, dict):
+            raise TypeError(f"class_weight must be a dict or 'balanced', got {class_weight!r}")
+        n_classes = int(np.prod(self.output_shape)) if self.loss.accepts_integer_labels else 2
+        table = np.ones(n_classes)
+        for key, weight in class_weight.items():
+            if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or not (
+                0 <= key < n_classes
+            ):
+                raise ValueError(f"class_weight key {key!r} is not a class; classes are 0..."
+                                 f"{n_classes - 1}")
+            if not isinstance(weight, (int, float, np.number)) or not weight >= 0:
+                raise ValueError(f"class_weight[{key}] must be a non-negative number, got "
+                                 f"{weight!r}")
+            table[key] = float(weight)
+        return table[labels]
+
+    # ------------------------------------------------------------------ training
+    def _prepare_training(self) -> None:
+        """Cache what the hot loop needs: parameter pairs, fusion, which layers need dx."""
+        layers = self._layers
+        self._pairs = [
+            (layer.params[k], layer.grads[k]) for layer in layers if layer.trainable
+            for k in layer.params
+        ]
+        if self.optimizer.state and len(next(iter(self.optimizer.state.values()))) != len(
+            self._pairs
+        ):
+            self.optimizer.reset()
+        upstream_params = False
+        for layer in layers:
+            layer.need_input_grad = upstream_params
+            upstream_params = upstream_params or (layer.trainable and bool(layer.params))
+        self._fused = (
+            self.loss.fused_activation is not None
+            and layers[-1].fused_activation == self.loss.fused_activation
+        )
+        self._regularized = [lay for lay in layers if lay.regularizers]
+        self._constrained = [lay for lay in layers if lay.constraints and lay.trainable]
+
+    def _forward_backward(self, x, y, sw):
+        """Forward and backward on one batch; fills every layer's ``grads``.
+
+        Returns the loss (with regularization penalties) and the output of the last layer.
+        """
+        layers = self._layers
+        a = x
+        for layer in layers[:-1]:
+            a = layer.forward(a, True)
+        last = layers[-1]
+        loss_fn = self.loss
+        if self._fused:
+            z = last.forward_logits(a, True)
+            out, loss = loss_fn.fused_forward(y, z, sw)
+            d = last.backward_logits(loss_fn.logits_gradient(y, out, sw))
+        else:
+            out = last.forward(a, True)
+            loss = loss_fn.value(y, out, sw)
+            d = last.backward(loss_fn.gradient(y, out, sw))
+        for layer in reversed(layers[:-1]):
+            if d is None:
+                break
+            d = layer.backward(d)
+        for layer in self._regularized:
+            loss += layer.regularization_penalty()
+        return loss, out
+
+    def _training_loss(self, x, y, sw=None) -> float:
+        """Loss of a training-mode forward pass (no backward): what gradients differentiate."""
+        layers = self._layers
+        a = x
+        for layer in layers[:-1]:
+            a = layer.forward(a, True)
+        if self._fused:
+            _, loss = self.loss.fused_forward(y, layers[-1].forward_logits(a, True), sw)
+        else:
+            loss = self.loss.value(y, layers[-1].forward(a, True), sw)
+        return loss + sum(layer.regularization_penalty() for layer in self._regularized)
+
+    def _train_step(self, x, y, sw):
+        """Forward, backward and update on one batch; returns (loss before update, output)."""
+        loss, out = self._forward_backward(x, y, sw)
+        if math.isfinite(loss):
+            self.optimizer.step(self._pairs)
+            for layer in self._constrained:
+                layer.apply_constraints()
+        return loss, out
+
+    def train_on_batch(self, x: Any, y: Any, sample_weight: Any = None) -> float:
+        """One forward/backward/update on a batch; returns the batch loss *before* the update.
+
+        Afterwards every layer's ``grads`` hold this batch's gradients.
+        """
+        self._require_compiled("train_on_batch")
+        xs, ys = self._check_xy(x, y)
+        sw = V.check_sample_weight(sample_weight, len(xs))
+        self._prepare_training()
+        loss, _ = self._train_step(xs, ys, sw)
+        return float(loss)
+
+    def _snapshot(self) -> list[np.ndarray]:
+        return [w for layer in self._layers for w in layer.get_weights()]
+
+    def _restore(self, snapshot: list[np.ndarray]) -> None:
+        self.set_weights(snapshot)
+
+    def fit(
+        self,
+        x: Any,
+        y: Any,
+        epochs: int = 1,
+        batch_size: int | None = 32,
+        verbose: int = 1,
+        callbacks: list[Callback] | None = None,
+        validation_split: float = 0.0,
+        validation_data: tuple | None = None,
+        shuffle: bool = True,
+        class_weight: dict | str | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+    ) -> History:
+        """Train for ``epochs`` passes over ``(x, y)``.
+
+        Parameters
+        ----------
+        x : array (N, ...)
+            Features, batch-first.
+        y : array
+            Targets: integer labels ``(N,)`` or one-hot ``(N, K)`` for categorical
+            cross-entropy; ``(N,)`` or ``(N, K)`` otherwise.
+        epochs : int
+            Index of the last epoch (training runs epochs ``initial_epoch..epochs-1``).
+        batch_size : int or None
+            Samples per update: ``None`` is full-batch gradient descent, ``1`` stochastic.
+        verbose : {0, 1, 2}
+            0 silent, 1 progress bar (one line per epoch when not on a terminal), 2 one line
+            per epoch.
+        callbacks : list of Callback
+        validation_split : float in [0, 1)
+            Fraction held out for validation: a shuffled split, stratified by class for
+            classification losses. Ignored when ``validation_data`` is given.
+        validation_data : (x_val, y_val) or (x_val, y_val, sample_weight_val)
+        shuffle : bool
+            Reshuffle the training samples before every epoch (one permutation per epoch).
+        class_weight : dict or "balanced"
+            Per-class loss weights (multiplied into ``sample_weight``).
+        sample_weight : array (N,)
+            Per-sample loss weights: the loss is ``sum_i w_i l_i / N``.
+        initial_epoch : int
+            Epoch to start from (to resume training).
+
+        Returns
+        -------
+        History
+            ``history.history[key]`` holds one value per epoch for ``loss``, each metric, the
+            ``val_`` twins and ``lr``.
+        """
+        self._require_compiled("fit")
+        epochs = check_positive_int(epochs, "epochs")
+        batch_size = V.check_batch_size(batch_size)
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)):
+            raise TypeError(f"initial_epoch must be an int, got {initial_epoch!r}")
+        if not 0 <= initial_epoch < epochs:
+            raise ValueError(f"initial_epoch must be in [0, epochs={epochs}), got {initial_epoch}")
+        validation_split = V.check_fraction(validation_split, "validation_split")
+        xs, ys = self._check_xy(x, y)
+        sw = V.check_sample_weight(sample_weight, len(xs))
+        if class_weight is not None:
+            cw = self._class_weights(class_weight, ys)
+            sw = cw if sw is None else sw * cw
+        val = None
+        if validation_data is not None:
+            val = self._check_validation_data(validation_data)
+        elif validation_split > 0:
+            xs, ys, sw, val = self._split_validation(xs, ys, sw, validation_split)
+        user_callbacks = list(callbacks or [])
+        for cb in user_callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(
+                    f"callbacks must be handgrad.callbacks.Callback instances, got {cb!r}"
+                )
+
+        history = History()
+        self.history = history
+        all_callbacks: list[Callback] = [history]
+        if verbose:
+            all_callbacks.append(ProgressBar(one_line_per_epoch=True if verbose == 2 else None))
+        all_callbacks += user_callbacks
+        n = len(xs)
+        bs = n if batch_size is None else min(batch_size, n)
+        steps = -(-n // bs)
+        cbs = CallbackList(
+            all_callbacks,
+            self,
+            {"epochs": epochs, "steps": steps, "batch_size": bs, "samples": n, "verbose": verbose},
+        )
+        self._prepare_training()
+        self.stop_training = False
+        logs: dict[str, float] = {}
+        cbs.on_train_begin(logs)
+        snapshot = self._snapshot()
+        try:
+            for epoch in range(initial_epoch, epochs):
+                self.current_epoch = epoch
+                self.optimizer.begin_epoch(epoch + 1)
+                cbs.on_epoch_begin(epoch, {})
+                epoch_logs = self._run_epoch(xs, ys, sw, bs, steps, shuffle, cbs)
+                if epoch_logs is None:  # diverged: weights restored, warning issued
+                    self._restore(snapshot)
+                    history.stopped_reason = "diverged"
+                    break
+                if val is not None:
+                    val_logs = self._evaluate_arrays(*val)
+                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                epoch_logs["lr"] = self.optimizer.current_learning_rate
+                self.epochs_trained = epoch + 1
+                logs = epoch_logs
+                cbs.on_epoch_end(epoch, logs)
+                snapshot = self._snapshot()
+                if self.stop_training:
+                    break
+        except KeyboardInterrupt:
+            self._restore(snapshot)
+            history.stopped_reason = "interrupted"
+            print(
+                f"\nTraining interrupted: kept the weights after epoch {self.epochs_trained}; "
+                "the history so far is returned.",
+                file=sys.stderr,
+            )
+        cbs.on_train_end(logs)
+        return history
+
+    def _split_validation(self, xs, ys, sw, fraction):
+        labels = V.class_labels(ys, self.loss)
+        train_idx, val_idx = stratified_indices(
+            len(xs), fraction, self._split_rng, labels, argument="validation_split"
+        )
+        sw_train = None if sw is None else sw[train_idx]
+        sw_val = None if sw is None else sw[val_idx]
+        return xs[train_idx], ys[train_idx], sw_train, (xs[val_idx], ys[val_idx], sw_val)
+
+    def _run_epoch(self, xs, ys, sw, bs, steps, shuffle, cbs):
+        """One pass over the data; returns the epoch logs or None if the loss diverged."""
+        n = len(xs)
+        if shuffle and bs < n:
+            perm = self._shuffle_rng.permutation(n)
+            xs, ys = xs[perm], ys[perm]
+            sw = None if sw is None else sw[perm]
+        total_loss = 0.0
+        totals = dict.fromkeys(self.metric_fns, 0.0)
+        binary = self.loss.name == "binary_crossentropy"
+        for b in range(steps):
+            lo, hi = b * bs, min(n, (b + 1) * bs)
+            yb = ys[lo:hi]
+            loss, out = self._train_step(xs[lo:hi], yb, None if sw is None else sw[lo:hi])
+            if not math.isfinite(loss):
+                self._warn_divergence(loss, b, steps)
+                return None
+            total_loss += loss * (hi - lo)
+            for name, fn in self.metric_fns.items():
+                totals[name] += fn(yb, out, binary or None) * (hi - lo)
+            if cbs.batch_callbacks:
+                cbs.on_batch_end(b, {"loss": float(loss), "size": hi - lo})
+        logs = {"loss": total_loss / n}
+        logs.update({k: v / n for k, v in totals.items()})
+        return logs
+
+    def _warn_divergence(self, loss, batch, steps):
+        epoch = self.current_epoch
+        warnings.warn(
+            f"training diverged: the loss became {loss} at epoch {epoch + 1} (batch {batch + 1} "
+            f"of {steps}); stopped and kept the weights from the end of epoch {epoch} "
+            f"{'(the initial weights)' if epoch == 0 else ''}. Try a lower learning rate (it was "
+            f"{self.optimizer.current_learning_rate:g}) or scale the inputs, e.g. with "
+            "handgrad.data.preprocessing.StandardScaler.",
+            DivergenceWarning,
+            stacklevel=3,
+        )
+
+    # ---------------------------------------------------------------- inference
+    def _forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        for layer in self._layers:
+            x = layer.forward(x, training)
+        return x
+
+    def predict(self, x: Any, batch_size: int = 1024) -> np.ndarray:
+        """Outputs of the last layer (probabilities for softmax / sigmoid), in batches."""
+        xs = self._check_x(x)
+        batch_size = V.check_batch_size(batch_size, allow_none=False)
+        outs = [
+            self._forward(xs[i : i + batch_size]) for i in range(0, len(xs), batch_size)
+        ]
+        return outs[0] if len(outs) == 1 else np.concatenate(outs)
+
+    def _evaluate_arrays(self, xs, ys, sw=None, batch_size: int = 1024) -> dict[str, float]:
+        n = len(xs)
+        total_loss = 0.0
+        totals = dict.fromkeys(self.metric_fns, 0.0)
+        binary = self.loss.name == "binary_crossentropy"
+        fused = self.loss.fused_activation is not None and (
+            self._layers[-1].fused_activation == self.loss.fused_activation
+        )
+        for lo in range(0, n, batch_size):
+            xb, yb = xs[lo : lo + batch_size], ys[lo : lo + batch_size]
+            swb = None if sw is None else sw[lo : lo + batch_size]
+            a = xb
+            for layer in self._layers[:-1]:
+                a = layer.forward(a, False)
+            if fused:
+                out, loss = self.loss.fused_forward(yb, self._layers[-1].forward_logits(a), swb)
+            else:
+                out = self._layers[-1].forward(a, False)
+                loss = self.loss.value(yb, out, swb)
+            total_loss += loss * len(xb)
+            for name, fn in self.metric_fns.items():
+                totals[name] += fn(yb, out, binary or None) * len(xb)
+        penalty = sum(layer.regularization_penalty() for layer in self._layers)
+        result = {"loss": total_loss / n + penalty}
+        result.update({k: v / n for k, v in totals.items()})
+        return result
+
+    def evaluate(
+        self, x: Any, y: Any, batch_size: int = 1024, sample_weight: Any = None
+    ) -> dict[str, float]:
+        """Loss (including regularization penalties) and metrics on ``(x, y)``, as a dict."""
+        self._require_compiled("evaluate")
+        xs, ys = self._check_xy(x, y)
+        sw = V.check_sample_weight(sample_weight, len(xs))
+        batch_size = V.check_batch_size(batch_size, allow_none=False)
+        return self._evaluate_arrays(xs, ys, sw, batch_size)
+
+    # ------------------------------------------------------------------ weights
+    def count_params(self) -> int:
+        """Total number of parameters (trainable and non-trainable)."""
+        self._require_built("count_params")
+        return sum(layer.count_params() for layer in self._layers)
+
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise ValueError(
+                f"{what} needs a built model: give the first layer input_dim= or input_shape=, "
+                "call model.build(input_shape), or fit it on data"
+            )
+
+    def get_weights(self) -> list[np.ndarray]:
+        """All weights, layer by layer (W then b, then non-trainable buffers)."""
+        self._require_built("get_weights")
+        return self._snapshot()
+
+    def set_weights(self, weights: list[np.ndarray]) -> None:
+        """Set all weights from a list shaped like ``get_weights()`` (validated first)."""
+        self._require_built("set_weights")
+        weights = list(weights)
+        expected = sum(len(layer.params) + len(layer.buffers) for layer in self._layers)
+        if len(weights) != expected:
+            raise ValueError(
+                f"set_weights expects {expected} arrays (one per weight, layer by layer), got "
+                f"{len(weights)}"
+            )
+        chunks, i = [], 0
+        for layer in self._layers:
+            k = len(layer.params) + len(layer.buffers)
+            chunk = weights[i : i + k]
+            layer.check_weights(chunk)
+            chunks.append(chunk)
+            i += k
+        for layer, chunk in zip(self._layers, chunks):
+            layer.set_weights(chunk)
+
+    def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(param, grad)`` pairs of the trainable layers, in order."""
+        return [
+            (layer.params[k], layer.grads[k]) for layer in self._layers if layer.trainable
+            for k in layer.params
+        ]
+
+    # ------------------------------------------------------------------ summary
+    def summary(self, print_fn=print) -> str:
+        """Print (and return) a table of layers, output shapes and parameter counts."""
+        self._require_built("summary")
+        rows = [("Layer (type)", "Output Shape", "Param #")]
+        trainable = non_trainable = 0
+        for layer in self._layers:
+            shape = "(None, " + ", ".join(map(str, layer.output_shape)) + ")"
+            rows.append((f"{layer.name} ({type(layer).__name__})", shape, str(layer.count_params())))
+            n_params = sum(v.size for v in layer.params.values())
+            if layer.trainable:
+                trainable += n_params
+            else:
+                non_trainable += n_params
+            non_trainable += layer.count_buffers()
+        widths = [max(len(r[i]) for r in rows) + 2 for i in range(3)]
+        line = "=" * sum(widths)
+        fmt = lambda r: "".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+        text = [f'Model: "{self.name}"', fmt(rows[0]), line, *map(fmt, rows[1:]), line,
+                f"Total params: {trainable + non_trainable:,}",
+                f"Trainable params: {trainable:,}",
+                f"Non-trainable params: {non_trainable:,}"]
+        out = "\n".join(text)
+        if print_fn is not None:
+            print_fn(out)
+        return out
+
+    def __repr__(self) -> str:
+        return f"Sequential(name={self.name!r}, layers={[layer.name for layer in self._layers]})"
