@@ -11,6 +11,7 @@ from . import (
     activations,
     callbacks,
     constraints,
+    data,
     gradcheck,
     initializers,
     layers,
@@ -20,15 +21,21 @@ from . import (
     regularizers,
     schedules,
 )
+from .data import datasets
+from .io import load_model, save_model
 from .model import DivergenceWarning, Sequential
 
 __all__ = [
     "__version__",
     "Sequential",
+    "load_model",
+    "save_model",
     "DivergenceWarning",
     "activations",
     "callbacks",
     "constraints",
+    "data",
+    "datasets",
     "gradcheck",
     "initializers",
     "layers",
@@ -38,3 +45,15 @@ __all__ = [
     "regularizers",
     "schedules",
 ]
+
+# Modules that need an optional extra load on first attribute access (``hg.plotting``), so
+# ``import handgrad`` stays NumPy-only.
+_LAZY_SUBMODULES = frozenset({"plotting"})
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -116,9 +116,11 @@ def prepare_targets(y: Any, n: int, loss: Loss, n_out: int, dtype, argument: str
                 f"{argument} one-hot targets must have shape (N, {n_out}) to match the output "
                 f"layer, got {arr.shape}"
             )
-        if arr.min() < 0 or arr.max() > 1 or not np.allclose(arr.sum(axis=1), 1, atol=1e-3):
+        sums = arr.sum(axis=1)
+        if arr.min() < 0 or arr.max() > 1 or not np.allclose(sums, 1, atol=1e-3):
             raise ValueError(
-                f"{argument} one-hot targets must be in [0, 1] with rows summing to 1"
+                f"{argument} one-hot targets must be in [0, 1] with rows summing to 1, got values "
+                f"in [{arr.min()}, {arr.max()}] and row sums in [{sums.min()}, {sums.max()}]"
             )
         return arr.astype(dtype)
     if arr.ndim == 1:
@@ -152,8 +154,9 @@ def check_sample_weight(sample_weight: Any, n: int, argument: str = "sample_weig
         return None
     arr = as_real_array(sample_weight, argument)
     if arr.shape != (n,):
-        raise ValueError(f"{argument} must have shape ({n},), one weight per sample, "
-                         f"got {arr.shape}")
+        raise ValueError(
+            f"{argument} must have shape ({n},), one weight per sample, got {arr.shape}"
+        )
     check_finite(arr, argument)
     if arr.min() < 0:
         raise ValueError(f"{argument} must be non-negative, got a minimum of {arr.min()}")

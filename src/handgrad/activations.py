@@ -11,8 +11,11 @@ except softmax, which normalizes over the last axis. Each entry of the registry 
 
 Choices at the kinks (documented because finite differences cannot decide them):
 
-* ReLU's slope at ``z = 0`` is 0 (as PyTorch and TensorFlow); the notes allow either side.
-* Leaky ReLU's slope at ``z = 0`` is 0.01, ELU's is 1, hard sigmoid's is 0 at ``z = +-0.5``.
+* ReLU's slope at ``z = 0`` is 0 (as PyTorch and TensorFlow; the notes allow either one-sided
+  derivative). Backward only sees the output ``a``, and ``a = 0`` for every ``z <= 0``.
+* Leaky ReLU's and ELU's slope at ``z = 0`` is 1 (the notes: ``g'(z) = 1 if z >= 0``); hard
+  sigmoid's is 0 at ``z = +-0.5``.
+* Integer inputs are computed in float64 (a step of 0.5 or a sigmoid must not be truncated).
 * step and sign have zero gradient everywhere (their true derivative is 0 almost everywhere and
   undefined at 0), so a network built only from them cannot learn by gradient descent.
 """
@@ -45,6 +48,12 @@ LEAKY_RELU_SLOPE = 0.01
 ELU_ALPHA = 1.0
 
 
+def _float(z) -> np.ndarray:
+    """``z`` as an array, integers and bools promoted to float64 (floats keep their dtype)."""
+    z = np.asarray(z)
+    return z if z.dtype.kind == "f" else z.astype(np.float64)
+
+
 # --------------------------------------------------------------------------- forward functions
 def linear(z: np.ndarray) -> np.ndarray:
     """Identity, ``a = z``."""
@@ -57,7 +66,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     For ``z >= 0`` it evaluates ``1 / (1 + exp(-z))`` and for ``z < 0`` the equivalent
     ``exp(z) / (1 + exp(z))``, so ``exp`` only ever sees non-positive arguments.
     """
-    z = np.asarray(z)
+    z = _float(z)
     e = np.exp(-np.abs(z))
     r = 1.0 / (1.0 + e)
     return np.where(z >= 0, r, e * r).astype(z.dtype, copy=False)
@@ -65,17 +74,18 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 def tanh(z: np.ndarray) -> np.ndarray:
     """Hyperbolic tangent ``a = (e^z - e^-z) / (e^z + e^-z) = 2*sigmoid(2z) - 1``."""
-    return np.tanh(z)
+    return np.tanh(_float(z))
 
 
 def relu(z: np.ndarray) -> np.ndarray:
     """Rectified linear unit ``a = max(0, z)``."""
-    return np.maximum(z, 0)
+    return np.maximum(_float(z), 0)
 
 
 def leaky_relu(z: np.ndarray) -> np.ndarray:
     """Leaky ReLU ``a = max(0.01 z, z)``."""
-    return np.where(z > 0, z, LEAKY_RELU_SLOPE * z).astype(np.asarray(z).dtype, copy=False)
+    z = _float(z)
+    return np.where(z > 0, z, LEAKY_RELU_SLOPE * z).astype(z.dtype, copy=False)
 
 
 def elu(z: np.ndarray) -> np.ndarray:
@@ -83,7 +93,7 @@ def elu(z: np.ndarray) -> np.ndarray:
 
     ``alpha = 1``; ``expm1`` of ``min(z, 0)`` keeps large positive ``z`` from overflowing.
     """
-    z = np.asarray(z)
+    z = _float(z)
     neg = ELU_ALPHA * np.expm1(np.minimum(z, 0))
     return np.where(z >= 0, z, neg).astype(z.dtype, copy=False)
 
@@ -93,7 +103,7 @@ def softmax(z: np.ndarray) -> np.ndarray:
 
     The row maximum is subtracted first, so ``exp`` never overflows.
     """
-    z = np.asarray(z)
+    z = _float(z)
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     e /= e.sum(axis=-1, keepdims=True)
     return e
@@ -104,23 +114,26 @@ def step(z: np.ndarray) -> np.ndarray:
 
     Its gradient is zero everywhere (see the module docstring).
     """
-    z = np.asarray(z)
+    z = _float(z)
     return np.heaviside(z, 0.5).astype(z.dtype, copy=False)
 
 
 def sign(z: np.ndarray) -> np.ndarray:
     """Signum: -1 for ``z < 0``, 0 at ``z = 0``, 1 for ``z > 0``. Zero gradient everywhere."""
-    return np.sign(z)
+    return np.sign(_float(z))
 
 
 def hard_sigmoid(z: np.ndarray) -> np.ndarray:
-    """The notes' piecewise-linear unit: 0 for ``z <= -1/2``, ``z + 1/2`` between, 1 for ``z >= 1/2``."""
-    return np.clip(np.asarray(z) + 0.5, 0.0, 1.0)
+    """The notes' piecewise-linear unit: ``a = clip(z + 1/2, 0, 1)``.
+
+    0 for ``z <= -1/2``, ``z + 1/2`` in between, 1 for ``z >= 1/2``; slope 1 strictly inside.
+    """
+    return np.clip(_float(z) + 0.5, 0.0, 1.0)
 
 
 # --------------------------------------------------------------------- element-wise derivatives
 def _d_linear(z):
-    return np.ones_like(z)
+    return np.ones_like(_float(z))
 
 
 def _d_sigmoid(z):
@@ -129,29 +142,30 @@ def _d_sigmoid(z):
 
 
 def _d_tanh(z):
-    return 1 - np.tanh(z) ** 2
+    return 1 - np.tanh(_float(z)) ** 2
 
 
 def _d_relu(z):
-    return (np.asarray(z) > 0).astype(np.asarray(z).dtype)
+    z = _float(z)
+    return (z > 0).astype(z.dtype)
 
 
 def _d_leaky_relu(z):
-    z = np.asarray(z)
-    return np.where(z > 0, 1.0, LEAKY_RELU_SLOPE).astype(z.dtype)
+    z = _float(z)
+    return np.where(z >= 0, 1.0, LEAKY_RELU_SLOPE).astype(z.dtype)
 
 
 def _d_elu(z):
-    z = np.asarray(z)
+    z = _float(z)
     return np.where(z >= 0, 1.0, ELU_ALPHA * np.exp(np.minimum(z, 0))).astype(z.dtype)
 
 
 def _d_zero(z):
-    return np.zeros_like(z)
+    return np.zeros_like(_float(z))
 
 
 def _d_hard_sigmoid(z):
-    z = np.asarray(z)
+    z = _float(z)
     return ((z > -0.5) & (z < 0.5)).astype(z.dtype)
 
 
@@ -173,7 +187,8 @@ def _b_relu(a, da):
 
 
 def _b_leaky_relu(a, da):
-    return da * np.where(a > 0, 1.0, LEAKY_RELU_SLOPE).astype(a.dtype, copy=False)
+    # a >= 0 exactly when z >= 0, where the notes' slope is 1.
+    return da * np.where(a >= 0, 1.0, LEAKY_RELU_SLOPE).astype(a.dtype, copy=False)
 
 
 def _b_elu(a, da):

@@ -71,7 +71,7 @@ def _rng_states(layers) -> list[Any]:
 
 
 def _set_rng_states(layers, states) -> None:
-    for layer, state in zip(layers, states):
+    for layer, state in zip(layers, states, strict=True):
         if state is not None:
             layer.rng.bit_generator.state = state
 
@@ -167,7 +167,10 @@ def check_model(
     states = _rng_states(layers)
     model._forward_backward(xs, ys, sw)
     analytic = {
-        (layer.name, k): g.copy() for layer in layers if layer.trainable for k, g in layer.grads.items()
+        (layer.name, k): g.copy()
+        for layer in layers
+        if layer.trainable
+        for k, g in layer.grads.items()
     }
     rng = np.random.default_rng(seed)
 

@@ -12,7 +12,7 @@ name                           per-sample loss ``l_i``
 ``categorical_crossentropy``   ``-sum_k y_k log a_k`` (``-log a_{y_i}`` for integer labels)
 ``mse``                        ``mean_k (y - a)^2`` (mean of squares, as Keras)
 ``mae``                        ``mean_k |y - a|``
-``quadratic``                  ``1/2 ||y - a||^2``, so the cost is the notes' ``C = 1/(2n) sum ||y-a||^2``
+``quadratic``                  ``1/2 ||y - a||^2``: the notes' cost ``C = 1/(2n) sum ||y-a||^2``
 =============================  ===============================================================
 
 Cross-entropies are *fused* with their natural output activation (sigmoid for binary, softmax

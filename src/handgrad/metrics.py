@@ -52,7 +52,9 @@ def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarr
     t = _labels(np.asarray(y_true)).astype(np.intp)
     p = _labels(np.asarray(y_pred)).astype(np.intp)
     if t.shape != p.shape:
-        raise ValueError(f"y_true and y_pred must have the same length, got {t.shape} and {p.shape}")
+        raise ValueError(
+            f"y_true and y_pred must have the same length, got {t.shape} and {p.shape}"
+        )
     k = num_classes or int(max(t.max(initial=0), p.max(initial=0)) + 1)
     return np.bincount(t * k + p, minlength=k * k).reshape(k, k)
 

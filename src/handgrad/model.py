@@ -34,6 +34,7 @@ from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
 from ._split import stratified_indices
 from .callbacks import Callback, CallbackList, History, ProgressBar
+from .diagnostics import record_input_stats
 from .layers.base import Layer, check_positive_int
 
 __all__ = ["Sequential", "DivergenceWarning"]
@@ -130,10 +131,14 @@ class Sequential:
                 f"only the first layer may declare input_shape/input_dim (layer {layer.name!r})"
             )
         self._layers.append(layer)
-        if self.built:
-            self._build_layer(len(self._layers) - 1, self._layers[-2].output_shape)
-        elif len(self._layers) == 1 and layer.declared_input_shape is not None:
-            self.build(layer.declared_input_shape)
+        try:
+            if self.built:
+                self._build_layer(len(self._layers) - 1, self._layers[-2].output_shape)
+            elif len(self._layers) == 1 and layer.declared_input_shape is not None:
+                self.build(layer.declared_input_shape)
+        except Exception:
+            self._layers.pop()  # a layer that cannot be built is not kept in the model
+            raise
 
     def _build_layer(self, i: int, input_shape: tuple[int, ...]) -> None:
         layer = self._layers[i]
@@ -354,6 +359,7 @@ class Sequential:
         class_weight: dict | str | None = None,
         sample_weight: Any = None,
         initial_epoch: int = 0,
+        augment: Any = None,
     ) -> History:
         """Train for ``epochs`` passes over ``(x, y)``.
 
@@ -384,6 +390,9 @@ class Sequential:
             Per-sample loss weights: the loss is ``sum_i w_i l_i / N``.
         initial_epoch : int
             Epoch to start from (to resume training).
+        augment : callable, optional
+            Applied to every training batch (never to validation data), e.g. a
+            ``handgrad.data.augmentation.Compose`` pipeline: ``augment(x_batch) -> x_batch``.
 
         Returns
         -------
@@ -401,6 +410,8 @@ class Sequential:
         if not 0 <= initial_epoch < epochs:
             raise ValueError(f"initial_epoch must be in [0, epochs={epochs}), got {initial_epoch}")
         validation_split = V.check_fraction(validation_split, "validation_split")
+        if augment is not None and not callable(augment):
+            raise TypeError(f"augment must be a callable batch -> batch, got {augment!r}")
         xs, ys = self._check_xy(x, y)
         sw = V.check_sample_weight(sample_weight, len(xs))
         if class_weight is not None:
@@ -411,6 +422,7 @@ class Sequential:
             val = self._check_validation_data(validation_data)
         elif validation_split > 0:
             xs, ys, sw, val = self._split_validation(xs, ys, sw, validation_split)
+        self._input_stats = record_input_stats(xs, ys, self.seed)  # for history.diagnose()
         user_callbacks = list(callbacks or [])
         for cb in user_callbacks:
             if not isinstance(cb, Callback):
@@ -421,7 +433,7 @@ class Sequential:
         history = History()
         self.history = history
         all_callbacks: list[Callback] = [history]
-        if verbose:
+        if verbose and not any(isinstance(cb, ProgressBar) for cb in user_callbacks):
             all_callbacks.append(ProgressBar(one_line_per_epoch=True if verbose == 2 else None))
         all_callbacks += user_callbacks
         n = len(xs)
@@ -442,7 +454,10 @@ class Sequential:
                 self.current_epoch = epoch
                 self.optimizer.begin_epoch(epoch + 1)
                 cbs.on_epoch_begin(epoch, {})
-                epoch_logs = self._run_epoch(xs, ys, sw, bs, steps, shuffle, cbs)
+                # Overflow is caught on the loss scalar below (DivergenceWarning), not as
+                # NumPy RuntimeWarnings from inside the batch loop.
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    epoch_logs = self._run_epoch(xs, ys, sw, bs, steps, shuffle, cbs, augment)
                 if epoch_logs is None:  # diverged: weights restored, warning issued
                     self._restore(snapshot)
                     history.stopped_reason = "diverged"
@@ -453,8 +468,10 @@ class Sequential:
                 epoch_logs["lr"] = self.optimizer.current_learning_rate
                 self.epochs_trained = epoch + 1
                 logs = epoch_logs
-                cbs.on_epoch_end(epoch, logs)
+                # Snapshot before the callbacks: once History has recorded this epoch, Ctrl-C
+                # must keep this epoch's weights.
                 snapshot = self._snapshot()
+                cbs.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
         except KeyboardInterrupt:
@@ -468,6 +485,26 @@ class Sequential:
         cbs.on_train_end(logs)
         return history
 
+    def find_learning_rate(
+        self,
+        x: Any,
+        y: Any,
+        start: float = 1e-6,
+        end: float = 1.0,
+        num: int = 100,
+        batch_size: int | None = 32,
+        **kwargs: Any,
+    ):
+        """Learning-rate range test; the model is left unchanged. See :mod:`handgrad.lr_finder`.
+
+        Returns an ``LRFinderResult`` with ``rates``, ``losses`` (smoothed) and ``suggestion``.
+        """
+        from .lr_finder import find_learning_rate
+
+        return find_learning_rate(
+            self, x, y, start=start, end=end, num=num, batch_size=batch_size, **kwargs
+        )
+
     def _split_validation(self, xs, ys, sw, fraction):
         labels = V.class_labels(ys, self.loss)
         train_idx, val_idx = stratified_indices(
@@ -477,7 +514,7 @@ class Sequential:
         sw_val = None if sw is None else sw[val_idx]
         return xs[train_idx], ys[train_idx], sw_train, (xs[val_idx], ys[val_idx], sw_val)
 
-    def _run_epoch(self, xs, ys, sw, bs, steps, shuffle, cbs):
+    def _run_epoch(self, xs, ys, sw, bs, steps, shuffle, cbs, augment=None):
         """One pass over the data; returns the epoch logs or None if the loss diverged."""
         n = len(xs)
         if shuffle and bs < n:
@@ -489,8 +526,10 @@ class Sequential:
         binary = self.loss.name == "binary_crossentropy"
         for b in range(steps):
             lo, hi = b * bs, min(n, (b + 1) * bs)
-            yb = ys[lo:hi]
-            loss, out = self._train_step(xs[lo:hi], yb, None if sw is None else sw[lo:hi])
+            xb, yb = xs[lo:hi], ys[lo:hi]
+            if augment is not None:
+                xb = np.asarray(augment(xb), dtype=self.dtype)
+            loss, out = self._train_step(xb, yb, None if sw is None else sw[lo:hi])
             if not math.isfinite(loss):
                 self._warn_divergence(loss, b, steps)
                 return None
@@ -507,8 +546,8 @@ class Sequential:
         epoch = self.current_epoch
         warnings.warn(
             f"training diverged: the loss became {loss} at epoch {epoch + 1} (batch {batch + 1} "
-            f"of {steps}); stopped and kept the weights from the end of epoch {epoch} "
-            f"{'(the initial weights)' if epoch == 0 else ''}. Try a lower learning rate (it was "
+            f"of {steps}); stopped and kept the weights from the end of epoch {epoch}"
+            f"{' (the initial weights)' if epoch == 0 else ''}. Try a lower learning rate (it was "
             f"{self.optimizer.current_learning_rate:g}) or scale the inputs, e.g. with "
             "handgrad.data.preprocessing.StandardScaler.",
             DivergenceWarning,
@@ -638,6 +677,42 @@ class Sequential:
         if print_fn is not None:
             print_fn(out)
         return out
+
+    # ------------------------------------------------------------- persistence
+    def save(self, path) -> None:
+        """Save architecture, weights, compile settings, optimizer state and history (``.hgz``).
+
+        The write is atomic; see :mod:`handgrad.io`.
+        """
+        from .io import save_model
+
+        save_model(self, path)
+
+    def get_config(self) -> dict[str, Any]:
+        """Architecture as JSON-compatible data: name, seed, dtype and each layer's config."""
+        return {
+            "name": self.name,
+            "seed": self.seed,
+            "dtype": self.dtype.name,
+            "layers": [
+                {"class_name": type(layer).__name__, "config": layer.get_config()}
+                for layer in self._layers
+            ],
+            "input_shape": None if self.input_shape is None else list(self.input_shape),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Sequential:
+        """A new, freshly initialized model with the architecture of ``config``."""
+        from .io import layer_from_config
+
+        model = cls(seed=config.get("seed"), dtype=config.get("dtype", "float32"),
+                    name=config.get("name", "sequential"))
+        for entry in config["layers"]:
+            model.add(layer_from_config(entry))
+        if config.get("input_shape") and not model.built:
+            model.build(tuple(config["input_shape"]))
+        return model
 
     def __repr__(self) -> str:
         return f"Sequential(name={self.name!r}, layers={[layer.name for layer in self._layers]})"

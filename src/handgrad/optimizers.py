@@ -6,10 +6,11 @@ averages, the step count ``t``) is kept per parameter, by position in that list,
 by ``get_state`` / ``set_state`` so it can be saved with the model.
 
 Batch, mini-batch and stochastic gradient descent are one algorithm with different batch
-sizes (``fit(batch_size=None)`` for the whole training set, ``batch_size=1`` for stochastic).
-The notes' advice: full batch gives smooth, exact steps but one update per epoch; stochastic
-gives many noisy updates and cannot use vectorization; mini-batches of 32 to 256 are the usual
-compromise.
+sizes: ``fit(batch_size=None)`` uses the whole training set per update (batch GD),
+``batch_size=1`` one sample (stochastic GD), anything in between is mini-batch GD. The notes'
+advice: batch GD gives a stable gradient but one update per pass and the whole set in memory
+(fine up to a few thousand samples); stochastic GD updates often but noisily and loses
+vectorization; mini-batches (the notes quote 64 to 512) are the usual choice.
 
 =================  =========================================================================
 optimizer          update for gradient ``g`` with learning rate ``lr`` at step ``t``
@@ -23,8 +24,9 @@ optimizer          update for gradient ``g`` with learning rate ``lr`` at step `
                    ``W -= lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + epsilon)``
 =================  =========================================================================
 
-``learning_rate`` is a number ``>= 0`` (0 computes gradients without changing anything) or a
-schedule from :mod:`handgrad.schedules`, evaluated at the start of every epoch.
+``learning_rate`` is a number ``>= 0`` (0 computes gradients without changing anything), a
+schedule from :mod:`handgrad.schedules`, a list of per-epoch rates or a callable
+``epoch -> rate``; ``fit`` evaluates it at the start of every epoch (``begin_epoch``).
 """
 
 from __future__ import annotations
@@ -40,52 +42,87 @@ from . import schedules
 __all__ = ["Optimizer", "SGD", "Momentum", "RMSprop", "Adam", "get", "names"]
 
 
-def _check_rate(value: Any, argument: str, *, upper: float | None = None) -> float:
+def _check_number(value: Any, argument: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{argument} must be a number, got {value!r}")
     value = float(value)
-    if not np.isfinite(value) or value < 0 or (upper is not None and value >= upper):
-        bound = f"in [0, {upper})" if upper is not None else ">= 0"
-        raise ValueError(f"{argument} must be a finite number {bound}, got {value}")
+    if not np.isfinite(value):
+        raise ValueError(f"{argument} must be finite, got {value}")
+    return value
+
+
+def _check_rate(value: Any, argument: str, *, upper: float | None = None) -> float:
+    """A finite number ``>= 0`` (and ``< upper`` when given)."""
+    value = _check_number(value, argument)
+    if value < 0 or (upper is not None and value >= upper):
+        bound = f"in [0, {upper:g})" if upper is not None else ">= 0"
+        raise ValueError(f"{argument} must be a number {bound}, got {value}")
     return value
 
 
 def _check_epsilon(value: Any) -> float:
-    value = _check_rate(value, "epsilon")
-    if value == 0:
-        raise ValueError("epsilon must be > 0, got 0")
+    value = _check_number(value, "epsilon")
+    if value <= 0:
+        raise ValueError(f"epsilon must be > 0 (it keeps the division finite), got {value}")
     return value
 
 
 class Optimizer:
-    """Base class. Subclasses declare ``slots`` and implement ``_update``."""
+    """Base class. Subclasses declare ``slots`` and ``config_keys`` and implement ``_update``.
 
+    Parameters
+    ----------
+    learning_rate : float >= 0, Schedule, list of floats or callable
+        Step size, or a per-epoch schedule (see :mod:`handgrad.schedules`).
+
+    Attributes
+    ----------
+    iterations : int
+        Number of ``step`` calls so far (the ``t`` of bias corrections).
+    current_learning_rate : float
+        The rate used by the next ``step``.
+    state : dict[str, list of ndarray]
+        Per-slot lists of arrays, one per parameter position (empty until the first step).
+    """
+
+    #: Names of the per-parameter state arrays (e.g. ``("m", "v")`` for Adam).
     slots: tuple[str, ...] = ()
+    #: Constructor arguments besides ``learning_rate`` (for ``get_config``).
+    config_keys: tuple[str, ...] = ()
 
     def __init__(self, learning_rate: Any = 0.01) -> None:
-        if isinstance(learning_rate, schedules.Schedule) or callable(learning_rate):
-            self.learning_rate = schedules.get(learning_rate)
+        if isinstance(learning_rate, (list, tuple)) or callable(learning_rate):
+            self.learning_rate: float | schedules.Schedule = schedules.get(learning_rate)
             self.current_learning_rate = float(self.learning_rate(1))
         else:
             self.learning_rate = _check_rate(learning_rate, "learning_rate")
             self.current_learning_rate = self.learning_rate
+        #: Factor on a schedule's rate (set by callbacks.ReduceLROnPlateau; 1.0 otherwise).
+        self.lr_multiplier = 1.0
         self.iterations = 0
         self.state: dict[str, list[np.ndarray]] = {}
 
     # ----------------------------------------------------------- learning rate
     def begin_epoch(self, epoch: int) -> float:
-        """Set the rate for ``epoch`` (1-based, as in the notes' decay formulas)."""
+        """Set (and return) the rate for ``epoch`` (1-based, as in the notes' decay formulas)."""
         if isinstance(self.learning_rate, schedules.Schedule):
-            self.current_learning_rate = float(self.learning_rate(epoch))
+            self.current_learning_rate = float(self.learning_rate(epoch)) * self.lr_multiplier
         else:
             self.current_learning_rate = float(self.learning_rate)
         return self.current_learning_rate
 
     # ------------------------------------------------------------------- step
     def step(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
-        """Update every ``param`` in place from its ``grad``."""
-        if not self.state and self.slots:
-            self.state = {s: [np.zeros_like(p) for p, _ in pairs] for s in self.slots}
+        """Update every ``param`` in place from its ``grad`` (one optimization step)."""
+        if self.slots:
+            if not self.state:
+                self.state = {s: [np.zeros_like(p) for p, _ in pairs] for s in self.slots}
+            elif len(self.state[self.slots[0]]) != len(pairs):
+                raise ValueError(
+                    f"{type(self).__name__} holds state for {len(self.state[self.slots[0]])} "
+                    f"parameters but was given {len(pairs)}; call reset() before using it on "
+                    "another model"
+                )
         self.iterations += 1
         lr = self.current_learning_rate
         for i, (param, grad) in enumerate(pairs):
@@ -101,42 +138,82 @@ class Optimizer:
 
     # ------------------------------------------------------------ persistence
     def get_state(self) -> dict[str, Any]:
+        """Copies of the step count, current rate and per-parameter slot arrays."""
         return {
             "iterations": self.iterations,
             "current_learning_rate": self.current_learning_rate,
+            "lr_multiplier": self.lr_multiplier,
             "slots": {k: [a.copy() for a in v] for k, v in self.state.items()},
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
-        self.iterations = int(state["iterations"])
-        self.current_learning_rate = float(state.get("current_learning_rate", 0.0))
-        self.state = {k: [np.array(a) for a in v] for k, v in state["slots"].items()}
+        """Restore a state returned by ``get_state`` (validated first; arrays are copied)."""
+        slots = state["slots"]
+        unknown = set(slots) - set(self.slots)
+        if unknown or (slots and set(slots) != set(self.slots)):
+            raise ValueError(
+                f"{type(self).__name__} state must have slots {sorted(self.slots)}, "
+                f"got {sorted(slots)}"
+            )
+        if len({len(v) for v in slots.values()}) > 1:
+            raise ValueError("every optimizer slot must hold one array per parameter")
+        iterations = state["iterations"]
+        if (
+            isinstance(iterations, bool)
+            or not isinstance(iterations, (int, np.integer))
+            or (iterations < 0)
+        ):
+            raise ValueError(f"iterations must be an int >= 0, got {iterations!r}")
+        self.iterations = int(iterations)
+        self.current_learning_rate = float(
+            state.get("current_learning_rate", self.current_learning_rate)
+        )
+        self.lr_multiplier = float(state.get("lr_multiplier", 1.0))
+        self.state = {k: [np.array(a) for a in v] for k, v in slots.items()}
 
     def get_config(self) -> dict[str, Any]:
+        """Class name and constructor arguments (a schedule as its own config)."""
         lr = self.learning_rate
-        config = {k: v for k, v in vars(self).items() if k not in _NOT_CONFIG}
+        config: dict[str, Any] = {"class_name": type(self).__name__}
         config["learning_rate"] = lr.get_config() if isinstance(lr, schedules.Schedule) else lr
-        return {"class_name": type(self).__name__, **config}
+        config.update({k: getattr(self, k) for k in self.config_keys})
+        return config
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(learning_rate={self.learning_rate!r})"
-
-
-_NOT_CONFIG = {"state", "iterations", "current_learning_rate", "learning_rate", "slots"}
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.config_keys)
+        sep = ", " if args else ""
+        return f"{type(self).__name__}(learning_rate={self.learning_rate!r}{sep}{args})"
 
 
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with (Nesterov) momentum, as PyTorch/Keras.
 
-    ``v = momentum*v + g``; ``W -= lr*v`` (or ``W -= lr*(g + momentum*v)`` with Nesterov).
+    Plain: ``W -= lr*g``. Momentum ``mu`` (PyTorch's form, no dampening)::
+
+        v = mu*v + g;   W -= lr*v               (heavy ball)
+        v = mu*v + g;   W -= lr*(g + mu*v)      (Nesterov)
+
+    Keras writes ``v = mu*v - lr*g; W += v`` (Nesterov ``W += mu*v - lr*g``): the same steps
+    while the learning rate is constant (its ``v`` is ``-lr`` times this one).
+
+    Parameters
+    ----------
+    learning_rate : float >= 0 or schedule
+    momentum : float in [0, 1)
+    nesterov : bool
+        Nesterov's look-ahead form; needs ``momentum > 0``.
     """
+
+    config_keys = ("momentum", "nesterov")
 
     def __init__(self, learning_rate: Any = 0.01, momentum: float = 0.0, nesterov: bool = False):
         super().__init__(learning_rate)
         self.momentum = _check_rate(momentum, "momentum", upper=1.0)
+        if not isinstance(nesterov, (bool, np.bool_)):
+            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0:
-            raise ValueError("nesterov=True requires momentum > 0")
+            raise ValueError("nesterov=True requires momentum > 0, got momentum=0")
         self.slots = ("velocity",) if self.momentum else ()
 
     def _update(self, i, param, grad, lr):
@@ -153,12 +230,22 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """Gradient descent with momentum in the notes' form.
+    """Gradient descent with momentum in the notes' form (an exponentially weighted average).
 
-    ``v = beta*v + (1-beta)*g``; ``W -= lr*v`` (``lr * v/(1-beta^t)`` with bias correction).
+    ``v = beta*v + (1-beta)*g``; ``W -= lr*v``, or ``W -= lr * v/(1-beta^t)`` with
+    ``bias_correction=True``. ``v`` averages roughly the last ``1/(1-beta)`` gradients
+    (10 for the notes' ``beta = 0.9``); it equals ``SGD(lr*(1-beta), momentum=beta)``.
+
+    Parameters
+    ----------
+    learning_rate : float >= 0 or schedule
+    beta : float in [0, 1)
+    bias_correction : bool
+        Divide ``v`` by ``1 - beta^t`` so that early steps are not shrunk towards 0.
     """
 
     slots = ("velocity",)
+    config_keys = ("beta", "bias_correction")
 
     def __init__(self, learning_rate: Any = 0.01, beta: float = 0.9, bias_correction: bool = False):
         super().__init__(learning_rate)
@@ -175,9 +262,20 @@ class Momentum(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """RMSprop: ``S = rho*S + (1-rho)*g^2``; ``W -= lr*g/(sqrt(S)+epsilon)``."""
+    """RMSprop: ``S = rho*S + (1-rho)*g^2``; ``W -= lr*g/(sqrt(S)+epsilon)``.
+
+    The notes write ``beta`` for ``rho`` and leave ``epsilon`` out; PyTorch calls ``rho``
+    ``alpha``. ``epsilon`` sits outside the square root, as in PyTorch and Keras.
+
+    Parameters
+    ----------
+    learning_rate : float >= 0 or schedule
+    rho : float in [0, 1)
+    epsilon : float > 0
+    """
 
     slots = ("square_avg",)
+    config_keys = ("rho", "epsilon")
 
     def __init__(self, learning_rate: Any = 0.001, rho: float = 0.9, epsilon: float = 1e-8):
         super().__init__(learning_rate)
@@ -198,9 +296,17 @@ class Adam(Optimizer):
     ``W -= lr * m_hat / (sqrt(v_hat) + epsilon)`` with ``m_hat = m/(1-b1^t)``,
     ``v_hat = v/(1-b2^t)``. Note: the lecture notes write ``sqrt(v_hat + epsilon)``; handgrad
     follows the paper (epsilon outside the square root), which is what PyTorch and Keras do.
+
+    Parameters
+    ----------
+    learning_rate : float >= 0 or schedule
+    beta_1, beta_2 : float in [0, 1)
+        Decay of the first and second moment averages (the notes' 0.9 and 0.999).
+    epsilon : float > 0
     """
 
     slots = ("m", "v")
+    config_keys = ("beta_1", "beta_2", "epsilon")
 
     def __init__(
         self,
@@ -236,6 +342,7 @@ _REGISTRY: dict[str, type[Optimizer]] = {
 
 
 def names() -> list[str]:
+    """Names accepted by :func:`get` (and ``compile(optimizer=...)``)."""
     return sorted(_REGISTRY)
 
 
@@ -253,8 +360,6 @@ def get(spec: Any) -> Optimizer:
         return _REGISTRY[name](**spec)
     if isinstance(spec, str):
         if spec.lower() not in _REGISTRY:
-            raise ValueError(
-                f"unknown optimizer {spec!r}; expected one of: {', '.join(names())}"
-            )
+            raise ValueError(f"unknown optimizer {spec!r}; expected one of: {', '.join(names())}")
         return _REGISTRY[spec.lower()]()
     raise TypeError(f"optimizer must be a name or an Optimizer, got {type(spec).__name__}")

@@ -13,7 +13,10 @@ class      penalty ``R(W)``                gradient ``dR/dW``
 
 Mapping from the lecture notes: their cost adds ``lambda/(2m) * sum ||W||^2`` to the mean loss
 over ``m`` samples, with gradient ``(lambda/m) W``. That is ``L2(l2=lambda/(2m))``, where ``m``
-is the number of samples the mean runs over (the batch size in mini-batch training).
+is the number of samples the mean runs over (the batch size in mini-batch training). For
+example the notes' ``lambda = 1`` on ``m = 5000`` samples with full-batch training is
+``L2(1e-4)``. The notes' elastic net ``lambda_1 |W| + lambda_2 W^2`` is ``L1L2(lambda_1,
+lambda_2)`` (also exported as ``ElasticNet``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "get"]
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "ElasticNet", "get"]
 
 
 def _check_factor(value, argument: str) -> float:
@@ -51,7 +54,24 @@ class Regularizer:
 
 
 class L1L2(Regularizer):
-    """Elastic net: ``l1 * sum|W| + l2 * sum W^2``."""
+    """Elastic net: ``l1 * sum|W| + l2 * sum W^2``, gradient ``l1 * sign(W) + 2 * l2 * W``.
+
+    Parameters
+    ----------
+    l1, l2 : float >= 0
+        Weights of the L1 and L2 penalties.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from handgrad.regularizers import L1L2
+    >>> W = np.array([[1.0, -2.0], [3.0, 0.0]])
+    >>> round(L1L2(l1=0.1, l2=0.01)(W), 12)  # 0.1 * 6 + 0.01 * 14
+    0.74
+    >>> L1L2(l1=0.1, l2=0.01).gradient(W)
+    array([[ 0.12, -0.14],
+           [ 0.16,  0.  ]])
+    """
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
         self.l1 = _check_factor(l1, "l1")
@@ -99,6 +119,9 @@ class L2(L1L2):
     def __repr__(self):
         return f"L2(l2={self.l2})"
 
+
+#: The notes' name for ``L1L2``.
+ElasticNet = L1L2
 
 _CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
 

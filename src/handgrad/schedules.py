@@ -39,13 +39,16 @@ def _check(value: Any, argument: str, *, positive: bool = False) -> float:
         raise TypeError(f"{argument} must be a number, got {value!r}")
     value = float(value)
     if not np.isfinite(value) or value < 0 or (positive and value == 0):
-        raise ValueError(f"{argument} must be a finite number {'> 0' if positive else '>= 0'}, "
-                         f"got {value}")
+        raise ValueError(
+            f"{argument} must be a finite number {'> 0' if positive else '>= 0'}, got {value}"
+        )
     return value
 
 
 def _check_epoch(epoch: Any) -> int:
-    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 1:
+    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)):
+        raise TypeError(f"epoch must be an int >= 1 (epochs are counted from 1), got {epoch!r}")
+    if epoch < 1:
         raise ValueError(f"epoch must be an int >= 1 (epochs are counted from 1), got {epoch!r}")
     return int(epoch)
 
@@ -54,7 +57,7 @@ class Schedule:
     """Base class: ``schedule(epoch) -> learning rate`` for ``epoch >= 1``."""
 
     def __call__(self, epoch: int) -> float:
-        return self.rate(_check_epoch(epoch))
+        return float(self.rate(_check_epoch(epoch)))
 
     def rate(self, epoch: int) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -68,7 +71,15 @@ class Schedule:
 
 
 class InverseTimeDecay(Schedule):
-    """``initial / (1 + decay_rate * epoch)``."""
+    """``initial / (1 + decay_rate * epoch)``, the notes' first decay formula.
+
+    Examples
+    --------
+    >>> from handgrad.schedules import InverseTimeDecay
+    >>> schedule = InverseTimeDecay(0.2, decay_rate=1)
+    >>> [round(schedule(epoch), 4) for epoch in (1, 2, 3, 4)]
+    [0.1, 0.0667, 0.05, 0.04]
+    """
 
     def __init__(self, initial: float, decay_rate: float) -> None:
         self.initial = _check(initial, "initial")
@@ -101,7 +112,11 @@ class InverseSqrtDecay(Schedule):
 
 
 class StepDecay(Schedule):
-    """Staircase: ``initial * factor ** ((epoch - 1) // every)``; epochs 1..every use ``initial``."""
+    """Staircase ``initial * factor ** ((epoch - 1) // every)``: epochs 1..every use ``initial``.
+
+    The notes' "discrete staircase": e.g. ``StepDecay(0.1, factor=0.5, every=10)`` halves the
+    rate after epochs 10, 20, 30, ...
+    """
 
     def __init__(self, initial: float, factor: float = 0.5, every: int = 10) -> None:
         self.initial = _check(initial, "initial")
@@ -139,8 +154,10 @@ class LambdaSchedule(Schedule):
         return _check(self.fn(epoch), f"the schedule's rate at epoch {epoch}")
 
     def get_config(self):
-        raise ValueError("a LambdaSchedule wraps Python code and cannot be saved; use a "
-                         "ManualSchedule or one of the decay classes")
+        raise ValueError(
+            "a LambdaSchedule wraps Python code and cannot be saved; use a "
+            "ManualSchedule or one of the decay classes"
+        )
 
 
 _CLASSES = {

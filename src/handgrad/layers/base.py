@@ -212,7 +212,7 @@ class Layer:
                 f"layer {self.name!r} expects {len(targets)} weight arrays "
                 f"({', '.join(k for k, _ in targets) or 'none'}), got {len(weights)}"
             )
-        for (key, target), w in zip(targets, weights):
+        for (key, target), w in zip(targets, weights, strict=True):
             w = np.asarray(w)
             if w.dtype.kind not in "biuf":
                 raise TypeError(
@@ -232,7 +232,7 @@ class Layer:
         weights = list(weights)
         self.check_weights(weights)
         targets = list(self.params.values()) + list(self.buffers.values())
-        for target, w in zip(targets, weights):
+        for target, w in zip(targets, weights, strict=True):
             target[...] = w
 
     def get_config(self) -> dict[str, Any]:

@@ -102,7 +102,9 @@ class Dense(Layer):
 
     def _build(self, input_shape, rng, dtype):
         fan_in = input_shape[0]
-        self.params["W"] = initializers.get(self.kernel_initializer)((fan_in, self.units), rng, dtype)
+        self.params["W"] = initializers.get(self.kernel_initializer)(
+            (fan_in, self.units), rng, dtype
+        )
         if self.use_bias:
             self.params["b"] = initializers.get(self.bias_initializer)((self.units,), rng, dtype)
 

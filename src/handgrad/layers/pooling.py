@@ -1,0 +1,214 @@
+"""Pooling layers over channels-first images ``(N, C, H, W)``; each channel is pooled alone.
+
+With a ``ph x pw`` window and strides ``(sh, sw)`` (default: the pool size)::
+
+    max:      y[n, c, i, j] = max_{u, v}  x[n, c, i*sh + u, j*sw + v]
+    average:  y[n, c, i, j] = mean_{u, v} x[n, c, i*sh + u, j*sw + v]
+    global:   y[n, c]       = mean_{h, w} x[n, c, h, w]                  (N, C)
+
+Backward::
+
+    max:      dx[n, c, i*sh + u*, j*sw + v*] += dy[n, c, i, j]   at the window's argmax (u*, v*)
+    average:  dx[n, c, i*sh + u, j*sw + v]   += dy[n, c, i, j] / count[i, j]   for every (u, v)
+    global:   dx[n, c, h, w] = dy[n, c] / (H W)
+
+Ties in max pooling: the whole gradient goes to the *first* maximal element of the window in
+row-major order (top row first, then left to right), as PyTorch does; the other tied elements
+get zero. ``"same"`` padding pads with ``-inf`` for max pooling and leaves padding out of the
+average (``count`` is the number of real pixels in the window), as TensorFlow does.
+
+Everything loops over the ``ph * pw`` window offsets only (see :mod:`._im2col`); when the
+windows tile the image exactly (stride equal to the pool size, sizes divisible) the forward
+pass is a single reshape-and-reduce.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._im2col import Geometry, pair
+from .base import Layer
+from .conv import check_batch, check_image_shape
+
+__all__ = ["MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D"]
+
+
+class _Pooling2D(Layer):
+    """Shared arguments, shape logic and configuration of max and average pooling."""
+
+    def __init__(
+        self,
+        pool_size: int | tuple[int, int] = 2,
+        strides: int | tuple[int, int] | None = None,
+        padding: str = "valid",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        kind = type(self).__name__
+        self.pool_size = pair(pool_size, f"{kind} {self.name!r} pool_size")
+        self.strides = (
+            self.pool_size if strides is None else pair(strides, f"{kind} {self.name!r} strides")
+        )
+        if padding not in ("valid", "same"):
+            raise ValueError(
+                f"{kind} {self.name!r} padding must be 'valid' or 'same', got {padding!r}"
+            )
+        self.padding = padding
+        self.geometry: Geometry | None = None
+        self._tiles = False
+
+    def compute_output_shape(self, input_shape):
+        check_image_shape(input_shape, self)
+        c, h, w = input_shape
+        try:
+            g = Geometry.create(h, w, self.pool_size, self.strides, self.padding)
+        except ValueError as err:
+            raise ValueError(
+                f"{type(self).__name__} layer {self.name!r}: pool {err}, padding {self.padding!r}"
+            ) from None
+        return (c, g.out_height, g.out_width)
+
+    def _build(self, input_shape, rng, dtype):
+        _, h, w = input_shape
+        g = self.geometry = Geometry.create(h, w, self.pool_size, self.strides, self.padding)
+        (ph, pw), (sh, sw) = g.kernel, g.strides
+        self._tiles = (
+            (ph, pw) == (sh, sw) and g.out_height * ph == h and g.out_width * pw == w
+        )
+
+    def _blocks(self, x: np.ndarray) -> np.ndarray:
+        """``(N, C, OH, ph, OW, pw)`` view of ``x`` when the windows tile it exactly."""
+        n, c = x.shape[:2]
+        g = self.geometry
+        return x.reshape(n, c, g.out_height, g.kernel[0], g.out_width, g.kernel[1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            pool_size=list(self.pool_size), strides=list(self.strides), padding=self.padding
+        )
+        return config
+
+
+class MaxPooling2D(_Pooling2D):
+    """Max over ``pool_size`` windows of each channel.
+
+    Parameters
+    ----------
+    pool_size : int or (int, int)
+        Window height and width (default 2).
+    strides : int or (int, int), optional
+        Step between windows; defaults to ``pool_size`` (non-overlapping windows).
+    padding : {"valid", "same"}
+        ``"same"`` pads with ``-inf`` so that ``out = ceil(in / stride)``.
+
+    Examples
+    --------
+    >>> import numpy as np, handgrad as hg
+    >>> hg.layers.MaxPooling2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4))[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
+    """
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", **kwargs: Any) -> None:
+        super().__init__(pool_size, strides, padding, **kwargs)
+        self._x: np.ndarray | None = None
+        self._y: np.ndarray | None = None
+
+    def forward(self, x, training=False):
+        self._ensure_built(x)
+        check_batch(x, self)
+        if self._tiles and x.flags.c_contiguous:
+            y = self._blocks(x).max(axis=(3, 5))
+        else:
+            g = self.geometry
+            y = np.full((*x.shape[:2], g.out_height, g.out_width), -np.inf, dtype=x.dtype)
+            for _, _, o_r, o_c, i_r, i_c in g.offsets:
+                np.maximum(y[:, :, o_r, o_c], x[:, :, i_r, i_c], out=y[:, :, o_r, o_c])
+        self._x, self._y = x, y
+        return y
+
+    def backward(self, dy):
+        # Visit offsets in row-major order; the first one equal to the max takes what is left
+        # of dy there, so each window's gradient goes to exactly one element.
+        x, y, g = self._x, self._y, self.geometry
+        remaining = dy.copy()
+        dx = np.zeros(x.shape, dtype=dy.dtype)
+        for _, _, o_r, o_c, i_r, i_c in g.offsets:
+            hit = x[:, :, i_r, i_c] == y[:, :, o_r, o_c]
+            rem = remaining[:, :, o_r, o_c]
+            if g.overlapping:
+                dx[:, :, i_r, i_c] += np.where(hit, rem, 0)
+            else:
+                np.multiply(hit, rem, out=dx[:, :, i_r, i_c])
+            rem[hit] = 0
+        return dx
+
+
+class AveragePooling2D(_Pooling2D):
+    """Mean over ``pool_size`` windows of each channel (padding excluded from the mean).
+
+    Parameters
+    ----------
+    pool_size, strides, padding
+        As for :class:`MaxPooling2D`.
+
+    Examples
+    --------
+    >>> import numpy as np, handgrad as hg
+    >>> hg.layers.AveragePooling2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4))[0, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
+    """
+
+    def _build(self, input_shape, rng, dtype):
+        super()._build(input_shape, rng, dtype)
+        self._inv_counts = (1.0 / self.geometry.window_counts()).astype(dtype)
+
+    def forward(self, x, training=False):
+        self._ensure_built(x)
+        check_batch(x, self)
+        if self._tiles and x.flags.c_contiguous:
+            return self._blocks(x).mean(axis=(3, 5))
+        g = self.geometry
+        y = np.zeros((*x.shape[:2], g.out_height, g.out_width), dtype=x.dtype)
+        for _, _, o_r, o_c, i_r, i_c in g.offsets:
+            y[:, :, o_r, o_c] += x[:, :, i_r, i_c]
+        y *= self._inv_counts.astype(x.dtype, copy=False)
+        return y
+
+    def backward(self, dy):
+        g = self.geometry
+        dyc = dy * self._inv_counts.astype(dy.dtype, copy=False)
+        dx = np.zeros((*dy.shape[:2], *self.input_shape[1:]), dtype=dy.dtype)
+        for _, _, o_r, o_c, i_r, i_c in g.offsets:
+            dx[:, :, i_r, i_c] += dyc[:, :, o_r, o_c]
+        return dx
+
+
+class GlobalAveragePooling2D(Layer):
+    """Mean of each channel over all positions: ``(N, C, H, W) -> (N, C)``.
+
+    Examples
+    --------
+    >>> import numpy as np, handgrad as hg
+    >>> hg.layers.GlobalAveragePooling2D().forward(np.arange(8.0).reshape(1, 2, 2, 2))
+    array([[1.5, 5.5]])
+    """
+
+    def compute_output_shape(self, input_shape):
+        check_image_shape(input_shape, self)
+        return (input_shape[0],)
+
+    def forward(self, x, training=False):
+        self._ensure_built(x)
+        check_batch(x, self)
+        return x.mean(axis=(2, 3))
+
+    def backward(self, dy):
+        _, h, w = self.input_shape
+        dx = np.empty((*dy.shape, h, w), dtype=dy.dtype)
+        dx[...] = (dy / (h * w))[:, :, None, None]
+        return dx
