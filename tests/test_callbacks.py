@@ -34,8 +34,9 @@ def _data(n=60, seed=0):
 
 
 def _model(optimizer=None, seed=0, dtype="float64", metrics=("accuracy",)):
-    model = hg.Sequential([L.Dense(4, "tanh", input_dim=3), L.Dense(2, "softmax")],
-                          seed=seed, dtype=dtype)
+    model = hg.Sequential(
+        [L.Dense(4, "tanh", input_dim=3), L.Dense(2, "softmax")], seed=seed, dtype=dtype
+    )
     model.compile("categorical_crossentropy", optimizer or hg.optimizers.SGD(0.1), list(metrics))
     return model
 
@@ -135,12 +136,21 @@ def test_early_stopping_start_from_epoch_skips_warm_up():
 def test_early_stopping_unknown_monitor_raises_listing_keys():
     X, y = _data()
     model = _model()
-    with pytest.raises(ValueError, match=r"monitors 'val_loss'.*validation_data.*"
-                                         r"available: accuracy, loss, lr"):
+    with pytest.raises(
+        ValueError,
+        match=r"monitors 'val_loss'.*validation_data.*"
+        r"available: accuracy, loss, lr",
+    ):
         model.fit(X, y, epochs=3, verbose=0, callbacks=[EarlyStopping()])
     with pytest.raises(ValueError, match="monitors 'val_acc'"):
-        model.fit(X, y, epochs=3, verbose=0, validation_split=0.2,
-                  callbacks=[EarlyStopping(monitor="val_acc")])
+        model.fit(
+            X,
+            y,
+            epochs=3,
+            verbose=0,
+            validation_split=0.2,
+            callbacks=[EarlyStopping(monitor="val_acc")],
+        )
 
 
 @pytest.mark.parametrize(
@@ -181,11 +191,17 @@ def test_scheduler_sets_each_epochs_rate_and_history_logs_it():
 def test_scheduler_rates_are_the_ones_used_for_the_updates():
     X, y = _data()
     a = _model(hg.optimizers.SGD(1.0))
-    a.fit(X, y, epochs=3, batch_size=16, verbose=0,
-          callbacks=[LearningRateScheduler(lambda e, lr: [0.3, 0.1, 0.02][e])])
+    a.fit(
+        X,
+        y,
+        epochs=3,
+        batch_size=16,
+        verbose=0,
+        callbacks=[LearningRateScheduler(lambda e, lr: [0.3, 0.1, 0.02][e])],
+    )
     b = _model(hg.optimizers.SGD(hg.schedules.ManualSchedule([0.3, 0.1, 0.02])))
     b.fit(X, y, epochs=3, batch_size=16, verbose=0)
-    for wa, wb in zip(a.get_weights(), b.get_weights()):
+    for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
         np.testing.assert_array_equal(wa, wb)
 
 
@@ -218,8 +234,11 @@ def test_scheduler_bad_schedule():
         LearningRateScheduler(0.1)
     X, y = _data()
     model = _model()
-    with pytest.raises(ValueError, match=r"schedule\(epoch=0, lr=0.1\) must return a finite "
-                                         r"number >= 0, got -1"):
+    with pytest.raises(
+        ValueError,
+        match=r"schedule\(epoch=0, lr=0.1\) must return a finite "
+        r"number >= 0, got -1",
+    ):
         model.fit(X, y, epochs=2, verbose=0, callbacks=[LearningRateScheduler(lambda e, lr: -1)])
 
 
@@ -236,8 +255,9 @@ def test_reduce_lr_on_plateau_replaces_a_float_rate():
 
 def test_reduce_lr_on_plateau_cooldown_and_min_lr():
     model = _model(hg.optimizers.SGD(0.1))
-    cb = ReduceLROnPlateau(monitor="loss", factor=0.1, patience=1, cooldown=2, min_lr=0.002,
-                           min_delta=0.0)
+    cb = ReduceLROnPlateau(
+        monitor="loss", factor=0.1, patience=1, cooldown=2, min_lr=0.002, min_delta=0.0
+    )
     model.history = History()
     cb.set_model(model)
     cb.on_train_begin({})
@@ -272,8 +292,13 @@ def test_reduce_lr_on_plateau_scales_a_schedule():
 def test_reduce_lr_on_plateau_in_fit_shows_in_history():
     X, y = _data()
     model = _model(hg.optimizers.SGD(1e-7))
-    h = model.fit(X, y, epochs=5, verbose=0,
-                  callbacks=[ReduceLROnPlateau(monitor="loss", factor=0.1, patience=2)])
+    h = model.fit(
+        X,
+        y,
+        epochs=5,
+        verbose=0,
+        callbacks=[ReduceLROnPlateau(monitor="loss", factor=0.1, patience=2)],
+    )
     np.testing.assert_allclose(h.history["lr"], [1e-7, 1e-7, 1e-7, 1e-8, 1e-8], rtol=1e-12)
 
 
@@ -315,8 +340,14 @@ def test_csv_logger_append_and_separator(tmp_path):
     path = tmp_path / "log.tsv"
     model = _model(metrics=())
     model.fit(X, y, epochs=2, verbose=0, callbacks=[CSVLogger(path, separator="\t")])
-    model.fit(X, y, epochs=4, initial_epoch=2, verbose=0,
-              callbacks=[CSVLogger(path, separator="\t", append=True)])
+    model.fit(
+        X,
+        y,
+        epochs=4,
+        initial_epoch=2,
+        verbose=0,
+        callbacks=[CSVLogger(path, separator="\t", append=True)],
+    )
     rows = _read_csv(path, "\t")
     assert rows[0] == ["epoch", "loss", "lr"]
     assert [r[0] for r in rows[1:]] == ["0", "1", "2", "3"]
@@ -370,8 +401,9 @@ def test_terminate_on_nan_stops_on_non_finite_validation_loss(capsys):
     model.compile("mse", hg.optimizers.SGD(0.01))
     x_val, y_val = X[:5], np.full(5, 1e30)  # its squared error overflows float32
     with np.errstate(over="ignore"):
-        h = model.fit(X, y, epochs=5, verbose=0, validation_data=(x_val, y_val),
-                      callbacks=[TerminateOnNaN()])
+        h = model.fit(
+            X, y, epochs=5, verbose=0, validation_data=(x_val, y_val), callbacks=[TerminateOnNaN()]
+        )
     assert len(h.epoch) == 1 and h.stopped_reason == "nan"
     assert math.isinf(h.history["val_loss"][0])
     assert "non-finite val_loss=inf at epoch 1" in capsys.readouterr().err

@@ -63,7 +63,8 @@ def test_evaluate_and_predict_on_csv(moons_run, tmp_path, capsys):
     pred_path = tmp_path / "pred.csv"
     code, out, _ = _run(capsys, "predict", model_path, str(data), "-o", str(pred_path), "--proba")
     assert code == 0 and "wrote" in out
-    rows = list(csv.reader(open(pred_path)))
+    with open(pred_path, newline="") as f:
+        rows = list(csv.reader(f))
     assert rows[0] == ["prediction", "p0", "p1"]
     predicted = np.array([int(r[0]) for r in rows[1:]])
     probs = hg.load_model(model_path).predict(X_test)

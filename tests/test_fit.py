@@ -45,7 +45,7 @@ class Interrupt(Callback):
 
 def _assert_weights_equal(actual, expected):
     assert len(actual) == len(expected)
-    for a, e in zip(actual, expected):
+    for a, e in zip(actual, expected, strict=True):
         np.testing.assert_array_equal(a, e)
 
 
@@ -219,9 +219,12 @@ def test_divergence_stops_and_keeps_the_last_finite_epoch():
     model = hg.Sequential([L.Dense(1, input_dim=3)], seed=0)
     model.compile("mse", hg.optimizers.SGD(0.5))
     recorder = WeightRecorder()
-    with pytest.warns(hg.DivergenceWarning, match=r"the loss became inf at epoch 5 \(batch 4 of "
-                      r"4\); stopped and kept the weights from the end of epoch 4\. Try a lower "
-                      r"learning rate \(it was 0.5\) or scale the inputs"):
+    with pytest.warns(
+        hg.DivergenceWarning,
+        match=r"the loss became inf at epoch 5 \(batch 4 of "
+        r"4\); stopped and kept the weights from the end of epoch 4\. Try a lower "
+        r"learning rate \(it was 0.5\) or scale the inputs",
+    ):
         h = model.fit(X, y, epochs=50, batch_size=16, verbose=0, callbacks=[recorder])
     assert h.stopped_reason == "diverged" and h.epoch == [0, 1, 2, 3]
     assert np.all(np.isfinite(h.history["loss"]))
@@ -237,10 +240,26 @@ def test_divergence_in_the_first_epoch_keeps_the_initial_weights():
     model = hg.Sequential([L.Dense(1, input_dim=3)], seed=0)
     model.compile("mse", hg.optimizers.SGD(10.0))
     initial = model.get_weights()
-    with pytest.warns(hg.DivergenceWarning, match=r"epoch 1 .*end of epoch 0 \(the initial "
-                      r"weights\)"):
+    with pytest.warns(
+        hg.DivergenceWarning,
+        match=r"epoch 1 .*end of epoch 0 \(the initial "
+        r"weights\)",
+    ):
         h = model.fit(X, y, epochs=5, batch_size=8, verbose=0)
     assert h.epoch == [] and h.stopped_reason == "diverged"
+    _assert_weights_equal(model.get_weights(), initial)
+
+
+def test_divergence_when_the_last_update_overflows_the_weights():
+    # loss (x w)^2 = 1e38 is finite in float32, its gradient 2 x^2 w = 2e39 is not
+    X, y = np.full((1, 1), 1e20, dtype=np.float32), np.zeros(1)
+    model = hg.Sequential([L.Dense(1, input_dim=1)], seed=0)
+    model.compile("mse", hg.optimizers.SGD(0.01))
+    initial = [np.array([[0.1]], dtype=np.float32), np.array([0.0], dtype=np.float32)]
+    model.set_weights(initial)
+    with pytest.warns(hg.DivergenceWarning, match="the update overflowed the weights at epoch 1"):
+        h = model.fit(X, y, epochs=3, batch_size=None, verbose=0)
+    assert h.stopped_reason == "diverged" and h.epoch == []
     _assert_weights_equal(model.get_weights(), initial)
 
 
@@ -256,8 +275,14 @@ def test_ctrl_c_returns_history_and_keeps_the_last_completed_epoch(
     model = _softmax_model(optimizer=hg.optimizers.Adam(0.05))
     initial = model.get_weights()
     recorder = WeightRecorder()
-    h = model.fit(X, y, epochs=10, batch_size=16, verbose=0,
-                  callbacks=[recorder, Interrupt(hook, epoch, batch)])
+    h = model.fit(
+        X,
+        y,
+        epochs=10,
+        batch_size=16,
+        verbose=0,
+        callbacks=[recorder, Interrupt(hook, epoch, batch)],
+    )
     assert h.stopped_reason == "interrupted"
     assert h.epoch == list(range(kept_epochs))
     assert len(h.history.get("loss", [])) == kept_epochs
@@ -292,8 +317,11 @@ def _overfitting_task():
     y = (X[:, 0] * X[:, 1] + X[:, 2] > 0).astype(int)
     y_train = y[:20].copy()
     y_train[:4] = 1 - y_train[:4]  # label noise to memorize
-    model = hg.Sequential([L.Dense(64, "relu", input_dim=4), L.Dense(64, "relu"),
-                           L.Dense(2, "softmax")], seed=0, dtype="float64")
+    model = hg.Sequential(
+        [L.Dense(64, "relu", input_dim=4), L.Dense(64, "relu"), L.Dense(2, "softmax")],
+        seed=0,
+        dtype="float64",
+    )
     model.compile("categorical_crossentropy", hg.optimizers.Adam(0.002))
     return model, (X[:20], y_train), (X[20:], y[20:])
 
@@ -303,8 +331,9 @@ def test_early_stopping_restores_the_best_validation_weights(patience):
     model, (X, y), val = _overfitting_task()
     recorder = WeightRecorder()
     stop = EarlyStopping(monitor="val_loss", patience=patience)
-    h = model.fit(X, y, epochs=40, batch_size=None, verbose=0, validation_data=val,
-                  callbacks=[recorder, stop])
+    h = model.fit(
+        X, y, epochs=40, batch_size=None, verbose=0, validation_data=val, callbacks=[recorder, stop]
+    )
     val_loss = h.history["val_loss"]
     best = int(np.argmin(val_loss))
     assert best == 8 and val_loss[-1] > val_loss[best]
@@ -322,6 +351,13 @@ def test_early_stopping_restores_the_best_validation_weights(patience):
 def test_early_stopping_without_restore_keeps_the_last_epoch():
     model, (X, y), val = _overfitting_task()
     recorder = WeightRecorder()
-    h = model.fit(X, y, epochs=40, batch_size=None, verbose=0, validation_data=val,
-                  callbacks=[recorder, EarlyStopping(patience=5, restore_best_weights=False)])
+    h = model.fit(
+        X,
+        y,
+        epochs=40,
+        batch_size=None,
+        verbose=0,
+        validation_data=val,
+        callbacks=[recorder, EarlyStopping(patience=5, restore_best_weights=False)],
+    )
     _assert_weights_equal(model.get_weights(), recorder.weights[h.epoch[-1]])

@@ -261,3 +261,34 @@ def test_uncompiled_model_round_trips(tmp_path):
     x = np.ones((2, 2))
     np.testing.assert_array_equal(model.predict(x), loaded.predict(x))
     assert os.path.getsize(tmp_path / "u.hgz") > 0
+
+
+def test_model_checkpoint_saves_best_and_formats_paths(tmp_path):
+    X, y = _data()
+    model = _mlp()
+    best = hg.callbacks.ModelCheckpoint(tmp_path / "best.hgz", monitor="val_loss",
+                                        save_best_only=True)
+    every = hg.callbacks.ModelCheckpoint(str(tmp_path / "ep{epoch:02d}-{loss:.3f}.hgz"),
+                                         monitor="loss")
+    history = model.fit(X, y, epochs=4, batch_size=16, validation_split=0.25, verbose=0,
+                        callbacks=[best, every])
+    assert [p.split("/")[-1][:4] for p in every.saved] == ["ep01", "ep02", "ep03", "ep04"]
+    assert every.saved[0].endswith(f"{history.history['loss'][0]:.3f}.hgz")
+    val = history.history["val_loss"]
+    assert best.best == min(val)
+    saved = hg.load_model(tmp_path / "best.hgz")
+    assert saved.epochs_trained == int(np.argmin(val)) + 1
+    resumed = hg.load_model(every.saved[1])
+    assert resumed.epochs_trained == 2 and resumed.optimizer.iterations == model.optimizer.iterations // 2
+
+
+def test_model_checkpoint_errors(tmp_path):
+    X, y = _data()
+    with pytest.raises(TypeError, match="filepath must be a path"):
+        hg.callbacks.ModelCheckpoint(3)
+    bad = hg.callbacks.ModelCheckpoint(str(tmp_path / "{nope}.hgz"))
+    with pytest.raises(ValueError, match="cannot be filled"):
+        _mlp().fit(X, y, epochs=1, verbose=0, callbacks=[bad])
+    watch = hg.callbacks.ModelCheckpoint(tmp_path / "b.hgz", save_best_only=True)
+    with pytest.raises(ValueError, match="val_loss"):
+        _mlp().fit(X, y, epochs=1, verbose=0, callbacks=[watch])

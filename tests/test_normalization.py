@@ -8,22 +8,7 @@ import pytest
 
 import handgrad as hg
 from handgrad.gradcheck import check_layer, check_model
-from handgrad.layers import Activation, BatchNormalization, Dense
-
-
-class _Flatten(hg.layers.Layer):
-    """(N, C, H, W) -> (N, C*H*W), enough for these tests (the library's Flatten is in conv)."""
-
-    def compute_output_shape(self, input_shape):
-        return (int(np.prod(input_shape)),)
-
-    def forward(self, x, training=False):
-        self._ensure_built(x)
-        self._shape = x.shape
-        return x.reshape(len(x), -1)
-
-    def backward(self, dy):
-        return dy.reshape(self._shape)
+from handgrad.layers import Activation, BatchNormalization, Conv2D, Dense, Flatten
 
 
 def _bn(features, **kwargs):
@@ -181,24 +166,25 @@ def test_a_bias_before_batch_norm_gets_no_gradient():
 
 def test_mid_network_finite_differences_4d():
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(4, 2, 3, 3))
-    y = rng.integers(0, 3, size=4)
+    X = rng.normal(size=(3, 2, 5, 5))
+    y = rng.integers(0, 3, size=3)
     model = hg.Sequential(
         [
-            BatchNormalization(input_shape=(2, 3, 3)),
-            Activation("tanh"),
+            Conv2D(3, 3, use_bias=False, input_shape=(2, 5, 5)),
             BatchNormalization(),
-            _Flatten(),
+            Activation("tanh"),
+            BatchNormalization(momentum=0.5),
+            Flatten(),
             Dense(3, "softmax"),
         ],
         seed=2,
         dtype="float64",
     )
-    model.layers[0].params["gamma"][:] = [1.3, -0.6]
-    model.layers[0].params["beta"][:] = [0.2, 0.5]
+    model.layers[1].params["gamma"][:] = [1.3, -0.6, 0.8]
+    model.layers[1].params["beta"][:] = [0.2, 0.5, -0.1]
     model.compile("categorical_crossentropy", "sgd")
     errors = check_model(model, X, y)
-    assert len(errors) == 6 and max(errors.values()) < 1e-6, errors
+    assert len(errors) == 7 and max(errors.values()) < 1e-6, errors
 
 
 def _spirals(n_per_class=100, seed=0):
@@ -320,3 +306,20 @@ def test_wrong_number_of_features_raises():
         r"shape \(4, 5\)",
     ):
         layer.forward(np.ones((4, 5)), training=True)
+
+
+def test_fit_refuses_a_last_batch_of_one_before_training():
+    import handgrad as hg
+
+    model = hg.Sequential(
+        [hg.layers.Dense(3, input_dim=2), hg.layers.BatchNormalization(), hg.layers.Dense(1)],
+        seed=0,
+    )
+    model.compile("mse", "sgd")
+    before = model.get_weights()
+    X = np.ones((9, 2), dtype="float32")
+    with pytest.raises(ValueError, match="leave a batch of 1; choose another batch_size"):
+        model.fit(X, np.zeros(9), batch_size=4, verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    model.fit(X, np.zeros(9), batch_size=3, epochs=1, verbose=0)  # 3 batches of 3: fine

@@ -24,12 +24,14 @@ from . import (
 from .data import datasets
 from .io import load_model, save_model
 from .model import DivergenceWarning, Sequential
+from .onnx_export import export_onnx  # imports onnx only when called
 
 __all__ = [
     "__version__",
     "Sequential",
     "load_model",
     "save_model",
+    "export_onnx",
     "DivergenceWarning",
     "activations",
     "callbacks",

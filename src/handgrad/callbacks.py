@@ -44,6 +44,7 @@ __all__ = [
     "History",
     "ProgressBar",
     "EarlyStopping",
+    "ModelCheckpoint",
     "LearningRateScheduler",
     "ReduceLROnPlateau",
     "CSVLogger",
@@ -206,7 +207,9 @@ class ProgressBar(Callback):
     def __init__(self, stream=None, one_line_per_epoch: bool | None = None, width: int = 30):
         super().__init__()
         if one_line_per_epoch is not None and not isinstance(one_line_per_epoch, bool):
-            raise TypeError(f"one_line_per_epoch must be a bool or None, got {one_line_per_epoch!r}")
+            raise TypeError(
+                f"one_line_per_epoch must be a bool or None, got {one_line_per_epoch!r}"
+            )
         if isinstance(width, bool) or not isinstance(width, int) or width < 1:
             raise ValueError(f"width must be a positive int, got {width!r}")
         self.stream = stream
@@ -391,8 +394,10 @@ class EarlyStopping(Callback):
         self.patience = _check_count(patience, "patience")
         self.verbose = _check_count(verbose, "verbose")
         self.mode = _resolve_mode(self.monitor, mode, "EarlyStopping")
-        self.baseline = None if baseline is None else float(
-            _check_number(baseline, "baseline", minimum=-math.inf)
+        self.baseline = (
+            None
+            if baseline is None
+            else float(_check_number(baseline, "baseline", minimum=-math.inf))
         )
         if not isinstance(restore_best_weights, bool):
             raise TypeError(f"restore_best_weights must be a bool, got {restore_best_weights!r}")
@@ -445,8 +450,10 @@ class EarlyStopping(Callback):
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose:
-                print(f"Restoring model weights from the end of the best epoch: "
-                      f"{self.best_epoch + 1}.")
+                print(
+                    f"Restoring model weights from the end of the best epoch: "
+                    f"{self.best_epoch + 1}."
+                )
             self.model.set_weights(self.best_weights)
 
 
@@ -505,8 +512,10 @@ class LearningRateScheduler(Callback):
             new = self.schedule(epoch + 1)
         else:
             new = self.schedule(epoch, lr)
-        if isinstance(new, bool) or not isinstance(new, numbers.Real) or not (
-            math.isfinite(new) and new >= 0
+        if (
+            isinstance(new, bool)
+            or not isinstance(new, numbers.Real)
+            or not (math.isfinite(new) and new >= 0)
         ):
             raise ValueError(
                 f"LearningRateScheduler: schedule(epoch={epoch}, lr={lr:g}) must return a finite "
@@ -649,7 +658,7 @@ class CSVLogger(Callback):
         super().__init__()
         if not isinstance(filename, (str, os.PathLike)):
             raise TypeError(f"filename must be a str or path, got {filename!r}")
-        if not isinstance(separator, str) or len(separator) != 1 or separator in "\r\n\"":
+        if not isinstance(separator, str) or len(separator) != 1 or separator in '\r\n"':
             raise ValueError(f"separator must be a single character, got {separator!r}")
         if not isinstance(append, bool):
             raise TypeError(f"append must be a bool, got {append!r}")
@@ -719,8 +728,9 @@ class TerminateOnNaN(Callback):
         self.stopped_epoch = None
 
     def _terminate(self, epoch: int, where: str) -> None:
-        print(f"TerminateOnNaN: {where} at epoch {epoch + 1}; terminating training.",
-              file=sys.stderr)
+        print(
+            f"TerminateOnNaN: {where} at epoch {epoch + 1}; terminating training.", file=sys.stderr
+        )
         self.stopped_epoch = epoch
         self.model.stop_training = True
         if getattr(self.model, "history", None) is not None:
@@ -733,8 +743,91 @@ class TerminateOnNaN(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         bad = {
-            k: v for k, v in (logs or {}).items()
+            k: v
+            for k, v in (logs or {}).items()
             if isinstance(v, numbers.Real) and not math.isfinite(v)
         }
         if bad:
             self._terminate(epoch, "non-finite " + ", ".join(f"{k}={v}" for k, v in bad.items()))
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (``model.save``, atomic ``.hgz``) at the end of epochs.
+
+    Parameters
+    ----------
+    filepath : str or path
+        Where to save. May contain ``str.format`` fields filled from the epoch (1-based) and
+        the epoch logs, e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.hgz"``.
+    monitor : str
+        Log key compared with ``save_best_only`` (default ``"val_loss"``).
+    save_best_only : bool
+        Only save when ``monitor`` improved on the best value so far (so a fixed ``filepath``
+        always holds the best model).
+    mode : {"auto", "min", "max"}
+        As in :class:`EarlyStopping`.
+    verbose : int
+        1 prints a line for every save.
+
+    Attributes
+    ----------
+    best : float or None
+        Best monitored value seen.
+    saved : list of str
+        Paths written, in order.
+
+    Examples
+    --------
+    >>> ckpt = ModelCheckpoint("best.hgz", monitor="val_accuracy", save_best_only=True)
+    >>> # model.fit(X, y, validation_split=0.2, epochs=50, callbacks=[ckpt])
+    >>> # best = handgrad.load_model("best.hgz")   # resume with fit(..., initial_epoch=...)
+    """
+
+    def __init__(
+        self,
+        filepath: str | os.PathLike,
+        monitor: str = "val_loss",
+        verbose: int = 0,
+        save_best_only: bool = False,
+        mode: str = "auto",
+    ) -> None:
+        super().__init__()
+        if not isinstance(filepath, (str, os.PathLike)):
+            raise TypeError(f"filepath must be a path, got {filepath!r}")
+        self.filepath = os.fspath(filepath)
+        self.monitor = _check_monitor(monitor, "ModelCheckpoint")
+        self.verbose = _check_count(verbose, "verbose")
+        if not isinstance(save_best_only, bool):
+            raise TypeError(f"save_best_only must be a bool, got {save_best_only!r}")
+        self.save_best_only = save_best_only
+        self.mode = _resolve_mode(self.monitor, mode, "ModelCheckpoint")
+        self.best: float | None = None
+        self.saved: list[str] = []
+
+    def on_train_begin(self, logs=None):
+        self.best = None
+
+    def _path(self, epoch: int, logs: dict) -> str:
+        try:
+            return self.filepath.format(epoch=epoch + 1, **logs)
+        except (KeyError, IndexError, ValueError) as err:
+            raise ValueError(
+                f"ModelCheckpoint filepath {self.filepath!r} cannot be filled from epoch and "
+                f"logs {sorted(logs)}: {err}"
+            ) from None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.save_best_only:
+            current = _monitor_value(logs, self.monitor, "ModelCheckpoint")
+            better = self.best is None or (
+                current < self.best if self.mode == "min" else current > self.best
+            )
+            if not better:
+                return
+            self.best = current
+        path = self._path(epoch, logs)
+        self.model.save(path)
+        self.saved.append(path)
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: saved model to {path}")

@@ -24,12 +24,12 @@ code                     severity   flagged when
 =======================  =========  ==========================================================
 
 The input statistics are recorded by ``fit`` once, before training (:func:`record_input_stats`:
-per-feature mean, standard deviation, min and max in float64, plus a fixed random sample of up
-to 256 training rows drawn from ``default_rng([seed, 4])``). Dead units and gradient norms are
-measured on that sample after training: a forward pass in inference mode for the ReLU outputs,
-and one training-mode forward/backward pass for the gradients, after which the weights,
-batch-norm statistics, gradients, optimizer state and random generators are restored, so
-diagnosing never changes the model.
+per-feature mean, standard deviation, min and max in float64 over up to 4096 random training
+rows, and a fixed random sample of 256 of them, drawn from ``default_rng([seed, 4])``). Dead
+units and gradient norms are measured on that sample after training: a forward pass in inference
+mode for the ReLU outputs, and one training-mode forward/backward pass for the gradients, after
+which the weights, batch-norm statistics, gradients, optimizer state and random generators are
+restored, so diagnosing never changes the model.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ THRESHOLDS: dict[str, float] = {
 }
 
 SAMPLE_SIZE = 256
+STATS_ROWS = 4096
 
 
 @dataclass(frozen=True)
@@ -135,37 +136,36 @@ class InputStats:
     std: np.ndarray
     min: np.ndarray
     max: np.ndarray
-    n_samples: int
+    n_samples: int  # rows of the training set (the statistics may use fewer)
     sample_x: np.ndarray
     sample_y: np.ndarray
 
 
 def record_input_stats(x: np.ndarray, y: np.ndarray, seed: int) -> InputStats:
-    """Feature statistics of ``x`` (flattened per sample) in float64, in one chunked pass.
+    """Per-feature mean, standard deviation, min and max of ``x`` (flattened per sample).
 
-    ``std = sqrt(max(E[x^2] - E[x]^2, 0))``; the sample is ``min(256, N)`` rows drawn without
-    replacement by ``default_rng([seed, 4])`` (its own stream: training randomness is unchanged).
+    Cheap by design (``fit`` calls it once, before training): the statistics are computed in
+    float64 on at most ``STATS_ROWS`` = 4096 rows (fewer for very wide inputs, to stay under
+    about 32 MB), drawn without replacement by ``default_rng([seed, 4])`` -- all rows when there
+    are fewer. Its own random stream, so training randomness is unchanged. The first 256 drawn
+    rows are kept (in data order) as the sample batch for dead-unit and gradient checks.
     """
     n = len(x)
     flat = x.reshape(n, -1)
-    s1 = np.zeros(flat.shape[1])
-    s2 = np.zeros(flat.shape[1])
+    rows_cap = max(SAMPLE_SIZE, min(STATS_ROWS, 2**22 // max(flat.shape[1], 1)))
+    rows = np.random.default_rng([seed, 4]).choice(n, min(n, rows_cap), replace=False)
+    sub = flat[np.sort(rows)].astype(np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
-        for lo in range(0, n, 4096):
-            chunk = flat[lo : lo + 4096].astype(np.float64)
-            s1 += chunk.sum(axis=0)
-            s2 += (chunk * chunk).sum(axis=0)
-        mean = s1 / n
-        std = np.sqrt(np.maximum(s2 / n - mean * mean, 0.0))
-    idx = np.sort(np.random.default_rng([seed, 4]).choice(n, min(SAMPLE_SIZE, n), replace=False))
+        mean, std = sub.mean(axis=0), sub.std(axis=0)
+    sample = np.sort(rows[:SAMPLE_SIZE])
     return InputStats(
         mean=mean,
         std=std,
-        min=flat.min(axis=0).astype(np.float64),
-        max=flat.max(axis=0).astype(np.float64),
+        min=sub.min(axis=0),
+        max=sub.max(axis=0),
         n_samples=n,
-        sample_x=x[idx].copy(),
-        sample_y=y[idx].copy(),
+        sample_x=x[sample].copy(),
+        sample_y=y[sample].copy(),
     )
 
 
@@ -177,26 +177,39 @@ def _finite_curve(history: Any, key: str) -> list[float]:
 def _check_diverging(history: Any) -> list[Finding]:
     loss = _finite_curve(history, "loss")
     if history.stopped_reason == "diverged":
-        return [Finding(
-            "loss_diverging", "error",
-            f"the loss became non-finite in epoch {len(loss) + 1} and training stopped; lower "
-            "the learning rate (model.find_learning_rate helps pick one) or scale the inputs",
-            {"epoch": len(loss)},
-        )]
+        epoch = history.epoch[-1] + 1 if history.epoch else 0  # 0-based, the one that diverged
+        where = f"epoch {epoch + 1}" if history.epoch else "the first epoch of the run"
+        return [
+            Finding(
+                "loss_diverging",
+                "error",
+                f"the loss became non-finite in {where} and training stopped; lower the "
+                "learning rate (model.find_learning_rate helps pick one) or scale the inputs",
+                {"epoch": epoch},
+            )
+        ]
     if any(not math.isfinite(v) for v in loss):
-        return [Finding("loss_diverging", "error",
-                        "the recorded loss contains NaN or inf; lower the learning rate",
-                        {"loss": loss})]
+        return [
+            Finding(
+                "loss_diverging",
+                "error",
+                "the recorded loss contains NaN or inf; lower the learning rate",
+                {"loss": loss},
+            )
+        ]
     if len(loss) >= 2:
         lowest = min(loss)
         if loss[-1] > loss[0] and loss[-1] > THRESHOLDS["diverging_factor"] * lowest:
-            return [Finding(
-                "loss_diverging", "error",
-                f"the loss rose to {loss[-1]:.4g}, above its first value {loss[0]:.4g} and "
-                f"{loss[-1] / lowest:.1f}x its lowest {lowest:.4g} (epoch "
-                f"{loss.index(lowest) + 1}); lower the learning rate",
-                {"first": loss[0], "lowest": lowest, "last": loss[-1]},
-            )]
+            return [
+                Finding(
+                    "loss_diverging",
+                    "error",
+                    f"the loss rose to {loss[-1]:.4g}, above its first value {loss[0]:.4g} and "
+                    f"{loss[-1] / lowest:.1f}x its lowest {lowest:.4g} (epoch "
+                    f"{loss.index(lowest) + 1}); lower the learning rate",
+                    {"first": loss[0], "lowest": lowest, "last": loss[-1]},
+                )
+            ]
     return []
 
 
@@ -208,14 +221,17 @@ def _check_not_decreasing(history: Any) -> list[Finding]:
     decrease = (loss[0] - best_later) / abs(loss[0]) if loss[0] else 0.0
     if decrease >= THRESHOLDS["min_relative_decrease"]:
         return []
-    return [Finding(
-        "loss_not_decreasing", "warning",
-        f"the training loss did not decrease over {len(loss)} epochs ({loss[0]:.4g} -> best "
-        f"{best_later:.4g}, {100 * decrease:.2g}%); raise the learning rate (try "
-        "model.find_learning_rate), check the inputs are scaled and the labels match the loss, "
-        "or look for dead units / vanishing gradients below",
-        {"first": loss[0], "best_after_first": best_later, "relative_decrease": decrease},
-    )]
+    return [
+        Finding(
+            "loss_not_decreasing",
+            "warning",
+            f"the training loss did not decrease over {len(loss)} epochs ({loss[0]:.4g} -> best "
+            f"{best_later:.4g}, {100 * decrease:.2g}%); raise the learning rate (try "
+            "model.find_learning_rate), check the inputs are scaled and the labels match the loss, "
+            "or look for dead units / vanishing gradients below",
+            {"first": loss[0], "best_after_first": best_later, "relative_decrease": decrease},
+        )
+    ]
 
 
 def _check_overfitting(history: Any) -> list[Finding]:
@@ -232,14 +248,28 @@ def _check_overfitting(history: Any) -> list[Finding]:
         and rise > THRESHOLDS["overfit_rise"]
         and train_fall > THRESHOLDS["overfit_train_decrease"]
     ):
-        return [Finding(
-            "overfitting", "warning",
-            f"validation loss rose {100 * rise:.0f}% from its minimum {val[best]:.4g} at epoch "
-            f"{best + 1} while the training loss fell {100 * train_fall:.0f}% "
-            f"({loss[best]:.4g} -> {loss[-1]:.4g}); use EarlyStopping(restore_best_weights=True), "
-            "more data, or regularization (L2, Dropout)",
-            {"best_epoch": best, "val_rise": rise, "train_fall": train_fall},
-        )]
+        epoch = history.epoch[best] if len(history.epoch) == len(val) else best
+        if history.stopped_reason == "early_stopping":
+            advice = (
+                "EarlyStopping ended the run (with restore_best_weights=True the model holds "
+                f"the epoch-{epoch + 1} weights); more data or regularization (L2, Dropout) "
+                "would help"
+            )
+        else:
+            advice = (
+                "use EarlyStopping(restore_best_weights=True), more data, or "
+                "regularization (L2, Dropout)"
+            )
+        return [
+            Finding(
+                "overfitting",
+                "warning",
+                f"validation loss rose {100 * rise:.0f}% from its minimum {val[best]:.4g} at epoch "
+                f"{epoch + 1} while the training loss fell {100 * train_fall:.0f}% "
+                f"({loss[best]:.4g} -> {loss[-1]:.4g}); {advice}",
+                {"best_epoch": epoch, "val_rise": rise, "train_fall": train_fall},
+            )
+        ]
     return []
 
 
@@ -257,19 +287,27 @@ def _check_inputs(stats: InputStats | None) -> list[Finding]:
     parts = []
     if len(large):
         worst = int(large[np.argmax(rms[large])])
-        parts.append(f"{len(large)} with RMS above {THRESHOLDS['input_rms_max']:g} (largest "
-                     f"{rms[worst]:.3g}, feature {worst})")
+        parts.append(
+            f"{len(large)} with RMS above {THRESHOLDS['input_rms_max']:g} (largest "
+            f"{rms[worst]:.3g}, feature {worst})"
+        )
     if len(tiny):
         parts.append(f"{len(tiny)} never above {THRESHOLDS['input_abs_min']:g} in absolute value")
-    return [Finding(
-        "inputs_not_scaled", "warning",
-        f"{len(large) + len(tiny)} of {len(rms)} input features are far from unit scale: "
-        f"{'; '.join(parts)}; standardize them (subtract the mean, divide by the standard "
-        "deviation, fitted on the training set), e.g. with "
-        "handgrad.data.preprocessing.StandardScaler",
-        {"large_features": large.tolist(), "tiny_features": tiny.tolist(),
-         "rms_max": float(np.nanmax(rms)) if len(rms) else 0.0},
-    )]
+    return [
+        Finding(
+            "inputs_not_scaled",
+            "warning",
+            f"{len(large) + len(tiny)} of {len(rms)} input features are far from unit scale: "
+            f"{'; '.join(parts)}; standardize them (subtract the mean, divide by the standard "
+            "deviation, fitted on the training set), e.g. with "
+            "handgrad.data.preprocessing.StandardScaler",
+            {
+                "large_features": large.tolist(),
+                "tiny_features": tiny.tolist(),
+                "rms_max": float(np.nanmax(rms)) if len(rms) else 0.0,
+            },
+        )
+    ]
 
 
 # ----------------------------------------------------------------- sample pass
@@ -300,12 +338,15 @@ def _check_dead(dead: dict[str, tuple[int, int]]) -> list[Finding]:
     if not bad:
         return []
     desc = ", ".join(f"{name} {d}/{u}" for name, (d, u) in bad.items())
-    return [Finding(
-        "dead_relu", "warning",
-        f"dead ReLU units (output 0 for every sample of the batch): {desc}; lower the learning "
-        "rate, use He initialization, scale the inputs, or try leaky_relu / elu",
-        {"dead": bad},
-    )]
+    return [
+        Finding(
+            "dead_relu",
+            "warning",
+            f"dead ReLU units (output 0 for every sample of the batch): {desc}; lower the learning "
+            "rate, use He initialization, scale the inputs, or try leaky_relu / elu",
+            {"dead": bad},
+        )
+    ]
 
 
 def _gradient_rms(model: Any, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -318,7 +359,9 @@ def _gradient_rms(model: Any, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         rms = {}
         for layer in model.layers:
             if layer.trainable and layer.grads:
-                sq = sum(float(np.sum(np.square(g, dtype=np.float64))) for g in layer.grads.values())
+                sq = sum(
+                    float(np.sum(np.square(g, dtype=np.float64))) for g in layer.grads.values()
+                )
                 size = sum(g.size for g in layer.grads.values())
                 rms[layer.name] = math.sqrt(sq / size)
     return rms
@@ -333,29 +376,41 @@ def _check_gradients(rms: dict[str, float]) -> list[Finding]:
     findings = []
     nonfinite = [n for n in names if not math.isfinite(rms[n])]
     ratios = {n: rms[n] / reference for n in names[:-1]} if reference > 0 else {}
-    huge = [n for n in names if math.isfinite(rms[n]) and (
-        rms[n] > THRESHOLDS["exploding_rms"] or ratios.get(n, 0) > THRESHOLDS["exploding_ratio"]
-    )]
+    huge = [
+        n
+        for n in names
+        if math.isfinite(rms[n])
+        and (
+            rms[n] > THRESHOLDS["exploding_rms"] or ratios.get(n, 0) > THRESHOLDS["exploding_ratio"]
+        )
+    ]
     if nonfinite or huge:
-        desc = ", ".join([f"{n} not finite" for n in nonfinite]
-                         + [f"{n} RMS {rms[n]:.3g}" for n in huge])
-        findings.append(Finding(
-            "exploding_gradients", "error",
-            f"exploding gradients: {desc} (output layer {out_name} RMS {reference:.3g}); lower "
-            "the learning rate, scale the inputs, use Glorot/He initialization or "
-            "BatchNormalization, or clip with a MaxNorm constraint",
-            {"gradient_rms": rms, "layers": nonfinite + huge},
-        ))
+        desc = ", ".join(
+            [f"{n} not finite" for n in nonfinite] + [f"{n} RMS {rms[n]:.3g}" for n in huge]
+        )
+        findings.append(
+            Finding(
+                "exploding_gradients",
+                "error",
+                f"exploding gradients: {desc} (output layer {out_name} RMS {reference:.3g}); lower "
+                "the learning rate, scale the inputs, use Glorot/He initialization or "
+                "BatchNormalization, or clip with a MaxNorm constraint",
+                {"gradient_rms": rms, "layers": nonfinite + huge},
+            )
+        )
     small = [n for n, r in ratios.items() if math.isfinite(r) and r < THRESHOLDS["vanishing_ratio"]]
     if small:
         desc = ", ".join(f"{n} {ratios[n]:.2g}x" for n in small)
-        findings.append(Finding(
-            "vanishing_gradients", "warning",
-            f"vanishing gradients: relative to the output layer {out_name}, the gradient RMS of "
-            f"{desc}; use ReLU-family activations with He initialization, fewer layers or "
-            "BatchNormalization",
-            {"gradient_rms": rms, "layers": small},
-        ))
+        findings.append(
+            Finding(
+                "vanishing_gradients",
+                "warning",
+                f"vanishing gradients: relative to the output layer {out_name}, the gradient "
+                f"RMS of {desc}; use ReLU-family activations with He initialization, fewer "
+                "layers or BatchNormalization",
+                {"gradient_rms": rms, "layers": small},
+            )
+        )
     return findings
 
 
@@ -414,8 +469,10 @@ def diagnose(model: Any, history: Any, x: Any = None, y: Any = None) -> Training
     if sample is not None and model.built and model.loss is not None:
         dead = _dead_fractions(model, sample[0])
         rms = _gradient_rms(model, *sample)
-        measurements = {"dead_fraction": {k: d / u for k, (d, u) in dead.items()},
-                        "gradient_rms": rms}
+        measurements = {
+            "dead_fraction": {k: d / u for k, (d, u) in dead.items()},
+            "gradient_rms": rms,
+        }
         findings += _check_dead(dead)
         findings += _check_gradients(rms)
     if stats is not None:

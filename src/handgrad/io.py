@@ -20,7 +20,6 @@ from __future__ import annotations
 import io as _io
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -31,6 +30,7 @@ import numpy as np
 from . import __version__
 from . import losses as losses_mod
 from . import optimizers as optimizers_mod
+from ._atomic import atomic_write
 from .layers.base import Layer
 
 __all__ = ["save_model", "load_model", "layer_from_config", "atomic_write", "FORMAT_VERSION"]
@@ -59,26 +59,6 @@ def layer_from_config(entry: dict[str, Any]) -> Layer:
     if name not in classes:
         raise ValueError(f"unknown layer class {name!r}; known: {', '.join(sorted(classes))}")
     return classes[name].from_config(dict(entry.get("config", {})))
-
-
-# ---------------------------------------------------------------- atomic writing
-def atomic_write(path: str | os.PathLike, write) -> None:
-    """Call ``write(fileobj)`` on a temporary file next to ``path``, then rename it over ``path``."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise FileNotFoundError(f"cannot save to {str(path)!r}: folder {str(directory)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 # ------------------------------------------------------------------------ saving
@@ -137,8 +117,7 @@ def model_to_document(model, store: _ArrayStore) -> dict[str, Any]:
             "metrics": list(model.metric_fns),
             "optimizer": opt.get_config(),
             "optimizer_state": {
-                "iterations": state["iterations"],
-                "current_learning_rate": state["current_learning_rate"],
+                **{k: v for k, v in state.items() if k != "slots"},
                 "slots": {k: [store.ref(a) for a in v] for k, v in state["slots"].items()},
             },
         }
@@ -146,6 +125,7 @@ def model_to_document(model, store: _ArrayStore) -> dict[str, Any]:
         doc["history"] = {
             "history": {k: [float(v) for v in vals] for k, vals in model.history.history.items()},
             "epoch": list(model.history.epoch),
+            "stopped_reason": model.history.stopped_reason,
         }
     return doc
 
@@ -239,7 +219,7 @@ def document_to_model(doc: dict[str, Any], arrays: list[np.ndarray], path="<memo
             model.add(layer_from_config(entry))
         model.build(tuple(doc["input_shape"]))
         weights = []
-        for entry, layer in zip(doc["layers"], model.layers):
+        for entry, layer in zip(doc["layers"], model.layers, strict=True):
             weights += [_get(arrays, entry["params"][k], path) for k in layer.params]
             weights += [_get(arrays, entry["buffers"][k], path) for k in layer.buffers]
             if entry.get("rng") is not None:
@@ -253,19 +233,13 @@ def document_to_model(doc: dict[str, Any], arrays: list[np.ndarray], path="<memo
             optimizer = optimizers_mod.get(comp["optimizer"])
             model.compile(losses_mod.get(comp["loss"]), optimizer, comp["metrics"])
             st = comp["optimizer_state"]
-            optimizer.set_state(
-                {
-                    "iterations": st["iterations"],
-                    "current_learning_rate": st["current_learning_rate"],
-                    "slots": {
-                        k: [_get(arrays, r, path) for r in refs] for k, refs in st["slots"].items()
-                    },
-                }
-            )
+            slots = {k: [_get(arrays, r, path) for r in refs] for k, refs in st["slots"].items()}
+            optimizer.set_state({**st, "slots": slots})
         if doc.get("history"):
             history = History()
             history.history = {k: list(v) for k, v in doc["history"]["history"].items()}
             history.epoch = list(doc["history"]["epoch"])
+            history.stopped_reason = doc["history"].get("stopped_reason")
             model.history = history
     except (KeyError, TypeError, IndexError) as err:
         raise _bad(path, f"missing or malformed entry ({type(err).__name__}: {err})") from None

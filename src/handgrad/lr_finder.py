@@ -65,7 +65,7 @@ def preserve_training_state(model: Any) -> Iterator[None]:
         yield
     finally:
         model.set_weights(weights)
-        for layer, saved, rng_state in zip(model.layers, grads, rngs):
+        for layer, saved, rng_state in zip(model.layers, grads, rngs, strict=True):
             for key, g in saved.items():
                 layer.grads[key][...] = g
             if rng_state is not None:
@@ -129,8 +129,10 @@ def _check_arguments(start, end, num, smoothing, divergence_threshold):
         raise ValueError(f"end must be greater than start, got start={start:g}, end={end:g}")
     if isinstance(num, bool) or not isinstance(num, numbers.Integral) or num < 5:
         raise ValueError(f"num must be an int >= 5 (rates to try), got {num!r}")
-    if isinstance(smoothing, bool) or not isinstance(smoothing, numbers.Real) or not (
-        0 <= smoothing < 1
+    if (
+        isinstance(smoothing, bool)
+        or not isinstance(smoothing, numbers.Real)
+        or not (0 <= smoothing < 1)
     ):
         raise ValueError(f"smoothing must be a number in [0, 1), got {smoothing!r}")
     divergence_threshold = _positive(divergence_threshold, "divergence_threshold")
@@ -148,7 +150,7 @@ def centered_average(values: np.ndarray, k: int) -> np.ndarray:
 
 
 def suggest_rate(rates: np.ndarray, losses: np.ndarray, k: int) -> tuple[float, str]:
-    """Steepest descent of ``losses`` before its minimum, skipping ``k`` edge points (see module)."""
+    """Steepest descent of ``losses`` before its minimum, skipping ``k`` edge points."""
     best = int(np.argmin(losses))
     if best - k < 2:
         return float(rates[best] / 10), "min_loss/10"

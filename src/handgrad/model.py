@@ -439,6 +439,14 @@ class Sequential:
         n = len(xs)
         bs = n if batch_size is None else min(batch_size, n)
         steps = -(-n // bs)
+        smallest = min(bs, n - (steps - 1) * bs)
+        for layer in self._layers:
+            if smallest < layer.min_train_batch_size:
+                raise ValueError(
+                    f"layer {layer.name!r} needs training batches of at least "
+                    f"{layer.min_train_batch_size} samples, but {n} samples in batches of {bs} "
+                    f"leave a batch of {smallest}; choose another batch_size"
+                )
         cbs = CallbackList(
             all_callbacks,
             self,
@@ -458,6 +466,12 @@ class Sequential:
                 # NumPy RuntimeWarnings from inside the batch loop.
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     epoch_logs = self._run_epoch(xs, ys, sw, bs, steps, shuffle, cbs, augment)
+                if epoch_logs is not None and not all(np.isfinite(p).all() for p, _ in self._pairs):
+                    # The last update overflowed although its loss was finite (earlier ones
+                    # would have shown in the next batch's loss): same treatment.
+                    self._warn_divergence("finite, but the update overflowed the weights",
+                                          steps - 1, steps)
+                    epoch_logs = None
                 if epoch_logs is None:  # diverged: weights restored, warning issued
                     self._restore(snapshot)
                     history.stopped_reason = "diverged"
@@ -478,7 +492,8 @@ class Sequential:
             self._restore(snapshot)
             history.stopped_reason = "interrupted"
             print(
-                f"\nTraining interrupted: kept the weights after epoch {self.epochs_trained}; "
+                f"\nTraining interrupted: kept the weights after epoch "
+                f"{history.epoch[-1] + 1 if history.epoch else initial_epoch}; "
                 "the history so far is returned.",
                 file=sys.stderr,
             )

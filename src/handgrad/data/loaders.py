@@ -19,13 +19,14 @@ import hashlib
 import io
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from .._atomic import atomic_write_bytes
 
 __all__ = ["load_csv", "load_idx", "mnist", "cache_dir", "atomic_write_bytes", "MNIST_FILES"]
 
@@ -50,33 +51,14 @@ def cache_dir() -> Path:
     return Path(base) / "handgrad"
 
 
-def atomic_write_bytes(path: PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder + ``os.replace``.
-
-    Readers see either the old file or the complete new one, never a partial write.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # ------------------------------------------------------------------------------------ CSV
 
 
 def _sniff_delimiter(header: str, path: PathLike) -> str:
     if "\t" in header:
         return "\t"
-    if "," in header:
-        return ","
+    if "," in header or len(header.split()) <= 1:
+        return ","  # a single column needs no delimiter
     raise ValueError(
         f"{path}: line 1 (the header) has no comma or tab; expected a comma- or tab-separated "
         "table with a header row such as '0,1,...,399,y'"
@@ -96,66 +78,29 @@ def _parse_cells(rows: list[list[str]], columns: list[str], lines: list[int], pa
             except ValueError:
                 what = "an empty cell" if not cell.strip() else repr(cell)
                 raise ValueError(
-                    f"{path}: line {lines[r]}, column {columns[c]!r}: expected a number, "
-                    f"got {what}"
+                    f"{path}: line {lines[r]}, column {columns[c]!r}: expected a number, got {what}"
                 ) from None
     return table
 
 
-def load_csv(
-    path: PathLike, label: str = "y", label_dtype: str = "int64"
-) -> tuple[np.ndarray, np.ndarray]:
-    """Load a table with one sample per row and a label column (the assignment's format).
-
-    The first line is a header naming the columns, e.g. ``0,1,...,399,y`` (400 pixel columns
-    and the label ``y``). An unnamed first column (a pandas index: empty name or
-    ``Unnamed: 0``) is dropped. Comma- and tab-separated files are accepted (the header
-    decides). Every other column becomes a feature, in file order.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The CSV / TSV file.
-    label : str
-        Name of the label column.
-    label_dtype : {"int64", "float32", "float64"}
-        ``"int64"`` (class labels; non-integer values raise) or a float dtype for
-        regression targets.
-
-    Returns
-    -------
-    X : ndarray of float32, shape (N, features)
-    y : ndarray of ``label_dtype``, shape (N,)
-
-    Raises
-    ------
-    ValueError
-        Naming the file and line: no header, missing label column, a row of the wrong width,
-        a cell that is not a finite number, a non-integer class label, no data rows.
-
-    Examples
-    --------
-    >>> X, y = load_csv("digits.csv")              # doctest: +SKIP
-    >>> X.shape, y.shape                           # doctest: +SKIP
-    ((5000, 400), (5000,))
-    """
-    if label_dtype not in ("int64", "float32", "float64"):
-        raise ValueError(
-            f"label_dtype must be 'int64', 'float32' or 'float64', got {label_dtype!r}"
-        )
+def _read_table(path: PathLike, label: str | None) -> tuple[list[str], np.ndarray, list[int]]:
+    """Header, float64 cells and the file line of every data row, validated."""
     with open(path, newline="", encoding="utf-8-sig") as f:
         text = f.read()
     first = text.split("\n", 1)[0]
     if not first.strip():
-        raise ValueError(f"{path}: the file is empty or its first line is blank; expected a "
-                         f"header row naming the columns (with a {label!r} column)")
+        raise ValueError(
+            f"{path}: the file is empty or its first line is blank; expected a header row "
+            "naming the columns"
+        )
     reader = csv.reader(io.StringIO(text), delimiter=_sniff_delimiter(first, path))
     header = [name.strip() for name in next(reader)]
-    if label not in header:
+    if label is not None and label not in header:
         shown = ", ".join(repr(h) for h in header[:8]) + (", ..." if len(header) > 8 else "")
         raise ValueError(
             f"{path}: line 1 (the header) has no label column {label!r}; found {len(header)} "
-            f"columns: {shown}. Pass label=<name> for another label column"
+            f"columns: {shown}. Pass label=<name> for another label column (label=None for "
+            "features only)"
         )
     rows, lines = [], []
     for row in reader:
@@ -180,27 +125,86 @@ def load_csv(
             f"{path}: line {lines[r]}, column {header[c]!r}: {rows[r][c].strip()!r} is not a "
             "finite number; remove or impute missing values first"
         )
+    return header, table, lines
+
+
+def load_csv(
+    path: PathLike, label: str | None = "y", label_dtype: str = "int64"
+) -> tuple[np.ndarray, np.ndarray] | np.ndarray:
+    """Load a table with one sample per row and a label column (the assignment's format).
+
+    The first line is a header naming the columns, e.g. ``0,1,...,399,y`` (400 pixel columns
+    and the label ``y``). An unnamed first column (a pandas index: empty name or
+    ``Unnamed: 0``) is dropped. Comma- and tab-separated files are accepted (the header
+    decides). Every other column becomes a feature, in file order.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV / TSV file.
+    label : str or None
+        Name of the label column; ``None`` reads a table of features only (new inputs to
+        predict) and returns ``X`` alone.
+    label_dtype : {"int64", "float32", "float64"}
+        ``"int64"`` (class labels; non-integer values raise) or a float dtype for
+        regression targets.
+
+    Returns
+    -------
+    X : ndarray of float32, shape (N, features)
+    y : ndarray of ``label_dtype``, shape (N,)
+        Not returned when ``label=None``.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and line: no header, missing label column, a row of the wrong width,
+        a cell that is not a finite number, a non-integer class label, no data rows.
+
+    Examples
+    --------
+    >>> X, y = load_csv("digits.csv")              # doctest: +SKIP
+    >>> X.shape, y.shape                           # doctest: +SKIP
+    ((5000, 400), (5000,))
+    """
+    if label is not None and not isinstance(label, str):
+        raise TypeError(f"label must be a column name (str) or None, got {label!r}")
+    if label_dtype not in ("int64", "float32", "float64"):
+        raise ValueError(
+            f"label_dtype must be 'int64', 'float32' or 'float64', got {label_dtype!r}"
+        )
+    header, table, lines = _read_table(path, label)
     keep = [i for i, name in enumerate(header) if name != label]
     if keep and keep[0] == 0 and header[0] in ("", "Unnamed: 0"):
         keep = keep[1:]
     if not keep:
         raise ValueError(f"{path}: the table has no feature columns besides {label!r}")
+    X = table[:, keep].astype(np.float32)
+    if label is None:
+        return X
     y = table[:, header.index(label)]
     if label_dtype == "int64":
         bad = np.flatnonzero(y != np.round(y))
         if bad.size:
             raise ValueError(
                 f"{path}: line {lines[bad[0]]}, column {label!r}: class labels must be "
-                f"integers, got {y[bad[0]]!r}; use label_dtype='float32' for regression targets"
+                f"integers, got {float(y[bad[0]])!r}; use label_dtype='float32' for regression "
+                "targets"
             )
-    return table[:, keep].astype(np.float32), y.astype(label_dtype)
+    return X, y.astype(label_dtype)
 
 
 # ------------------------------------------------------------------------------------ IDX
 
 _IDX_IMAGES, _IDX_LABELS = 2051, 2049  # 0x00000803: ubyte, 3 dims; 0x00000801: ubyte, 1 dim
-_IDX_TYPES = {0x08: "unsigned byte", 0x09: "signed byte", 0x0B: "short", 0x0C: "int",
-              0x0D: "float", 0x0E: "double"}
+_IDX_TYPES = {
+    0x08: "unsigned byte",
+    0x09: "signed byte",
+    0x0B: "short",
+    0x0C: "int",
+    0x0D: "float",
+    0x0E: "double",
+}
 
 
 def _read_maybe_gzip(path: PathLike) -> bytes:
@@ -366,8 +370,9 @@ def mnist(
     """
     folder = Path(path) if path is not None else cache_dir() / "mnist"
     if folder.exists() and not folder.is_dir():
-        raise ValueError(f"path must be a folder holding the MNIST IDX files, got the file "
-                         f"{folder}")
+        raise ValueError(
+            f"path must be a folder holding the MNIST IDX files, got the file {folder}"
+        )
     found = {stem: _find(folder, stem) for stem in MNIST_FILES}
     missing = [stem for stem, p in found.items() if p is None]
     if missing and not download:

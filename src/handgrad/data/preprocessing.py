@@ -41,17 +41,21 @@ def _integer_labels(y: Any, argument: str = "y") -> np.ndarray:
     """1-D integer-valued labels as int64 (floats like ``3.0`` are accepted, ``3.5`` is not)."""
     arr = as_real_array(y, argument)
     if arr.ndim != 1:
-        raise ValueError(f"{argument} must be 1-D class labels of shape (N,), got shape "
-                         f"{arr.shape}")
+        raise ValueError(
+            f"{argument} must be 1-D class labels of shape (N,), got shape {arr.shape}"
+        )
     if arr.dtype.kind == "b":
-        raise TypeError(f"{argument} must hold integer class labels, got booleans; use "
-                        f"{argument}.astype(int)")
+        raise TypeError(
+            f"{argument} must hold integer class labels, got booleans; use {argument}.astype(int)"
+        )
     if arr.dtype.kind == "f":
         check_finite(arr, argument)
         bad = np.flatnonzero(arr != np.round(arr))
         if bad.size:
-            raise ValueError(f"{argument} must hold integer class labels, got {arr[bad[0]]!r} "
-                             f"at index {bad[0]}")
+            raise ValueError(
+                f"{argument} must hold integer class labels, got {arr[bad[0]].item()!r} "
+                f"at index {bad[0]}"
+            )
     if arr.min() < 0:
         raise ValueError(f"{argument} class labels must be >= 0, got {arr.min()}")
     return arr.astype(np.int64)
@@ -93,8 +97,10 @@ def one_hot(y: Any, num_classes: int | None = None, dtype: Any = "float32") -> n
     elif num_classes <= 0:
         raise ValueError(f"num_classes must be a positive int, got {num_classes}")
     elif labels.max() >= num_classes:
-        raise ValueError(f"y holds label {labels.max()} but num_classes={num_classes}; labels "
-                         f"must be in [0, {num_classes})")
+        raise ValueError(
+            f"y holds label {labels.max()} but num_classes={num_classes}; labels "
+            f"must be in [0, {num_classes})"
+        )
     out = np.zeros((len(labels), int(num_classes)), dtype=dtype)
     out[np.arange(len(labels)), labels] = 1
     return out
@@ -105,8 +111,8 @@ def one_hot(y: Any, num_classes: int | None = None, dtype: Any = "float32") -> n
 
 def train_test_split(
     X: Any, y: Any, test_size: float = 0.2, stratify: bool = True, seed: int = 0
-) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """Shuffle and split ``(X, y)`` into a training and a test part.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle and split ``(X, y)`` into a training and a test part (scikit-learn's order).
 
     With ``stratify=True`` each class ``c`` of ``n_c`` samples puts ``round(test_size * n_c)``
     samples (at least 1, at most ``n_c - 1``) in the test part, so both parts keep the class
@@ -116,23 +122,23 @@ def train_test_split(
 
     Returns
     -------
-    (X_train, y_train), (X_test, y_test)
-        The same layout as the datasets in :mod:`handgrad.datasets` (not scikit-learn's
-        four-tuple). Arrays keep their dtypes.
+    X_train, X_test, y_train, y_test
+        In scikit-learn's order. Arrays keep their dtypes.
 
     Examples
     --------
     >>> import numpy as np
     >>> X, y = np.arange(20.0).reshape(10, 2), np.array([0] * 5 + [1] * 5)
-    >>> (X_tr, y_tr), (X_te, y_te) = train_test_split(X, y, test_size=0.4)
+    >>> X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.4)
     >>> np.bincount(y_te)
     array([2, 2])
     """
     Xa = as_real_array(X, "X")
     ya = as_real_array(y, "y")
     if len(Xa) != len(ya):
-        raise ValueError(f"X and y must have the same number of samples, got {len(Xa)} and "
-                         f"{len(ya)}")
+        raise ValueError(
+            f"X and y must have the same number of samples, got {len(Xa)} and {len(ya)}"
+        )
     if isinstance(test_size, bool) or not isinstance(test_size, (float, np.floating)):
         raise TypeError(f"test_size must be a float in (0, 1), got {test_size!r}")
     rng = np.random.default_rng(_check_seed(seed))
@@ -140,7 +146,7 @@ def train_test_split(
     if stratify:
         labels = _integer_labels(ya.argmax(axis=1) if ya.ndim == 2 else ya)
     train, test = stratified_indices(len(Xa), float(test_size), rng, labels, "test_size")
-    return (Xa[train], ya[train]), (Xa[test], ya[test])
+    return Xa[train], Xa[test], ya[train], ya[test]
 
 
 # --------------------------------------------------------------------------------- scalers
@@ -154,16 +160,20 @@ class _Scaler:
     def _check(self, X: Any, fitting: bool) -> np.ndarray:
         arr = as_real_array(X, "X")
         if arr.ndim < 2:
-            raise ValueError(f"X must be batch-first with shape (N, features), got shape "
-                             f"{arr.shape}; use X.reshape(-1, 1) for one feature")
+            raise ValueError(
+                f"X must be batch-first with shape (N, features), got shape "
+                f"{arr.shape}; use X.reshape(-1, 1) for one feature"
+            )
         check_finite(arr, "X")
         name = type(self).__name__
         if not fitting:
             if not hasattr(self, self._fitted_attr):
                 raise ValueError(f"this {name} is not fitted yet; call fit(X_train) first")
             if arr.shape[1:] != self.feature_shape_:
-                raise ValueError(f"X has feature shape {arr.shape[1:]} but {name} was fitted on "
-                                 f"{self.feature_shape_}")
+                raise ValueError(
+                    f"X has feature shape {arr.shape[1:]} but {name} was fitted on "
+                    f"{self.feature_shape_}"
+                )
         return arr
 
     @staticmethod
@@ -265,8 +275,9 @@ class MinMaxScaler(_Scaler):
             or not all(isinstance(v, (int, float, np.number)) for v in feature_range)
             or not feature_range[0] < feature_range[1]
         ):
-            raise ValueError(f"feature_range must be a pair (min, max) with min < max, got "
-                             f"{feature_range!r}")
+            raise ValueError(
+                f"feature_range must be a pair (min, max) with min < max, got {feature_range!r}"
+            )
         self.feature_range = (float(feature_range[0]), float(feature_range[1]))
 
     def fit(self, X: Any) -> MinMaxScaler:
@@ -353,14 +364,16 @@ def batches(
     if y is not None:
         ya = as_real_array(y, "y")
         if len(ya) != len(Xa):
-            raise ValueError(f"X and y must have the same number of samples, got {len(Xa)} "
-                             f"and {len(ya)}")
+            raise ValueError(
+                f"X and y must have the same number of samples, got {len(Xa)} and {len(ya)}"
+            )
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
         raise TypeError(f"batch_size must be a positive int, got {batch_size!r}")
     if batch_size <= 0:
         raise ValueError(f"batch_size must be a positive int, got {batch_size}")
     if drop_last and batch_size > len(Xa):
-        raise ValueError(f"drop_last=True with batch_size={batch_size} > {len(Xa)} samples "
-                         "would give no batch at all")
-    return BatchIterator(Xa, ya, int(batch_size), bool(shuffle), _check_seed(seed),
-                         bool(drop_last))
+        raise ValueError(
+            f"drop_last=True with batch_size={batch_size} > {len(Xa)} samples "
+            "would give no batch at all"
+        )
+    return BatchIterator(Xa, ya, int(batch_size), bool(shuffle), _check_seed(seed), bool(drop_last))

@@ -137,49 +137,64 @@ class Geometry:
         return f"{self.height}x{self.width} -> {self.out_height}x{self.out_width}"
 
 
-def padding_description(padding) -> str:
-    return repr(padding) if isinstance(padding, str) else str(tuple(padding))
-
-
 def im2col(x: np.ndarray, geometry: Geometry, out: np.ndarray) -> np.ndarray:
-    """Fill ``out`` (shape ``(C, kh, kw, N, OH, OW)``) with the windows of ``x`` ``(N, C, H, W)``.
+    """Fill ``out`` ``(N, C, kh, kw, OH, OW)`` with the windows of ``x`` ``(N, C, H, W)``.
 
-    Only the in-image entries are written: ``out`` must be zero where the windows see padding
-    (allocate it with ``np.zeros`` once and reuse it for inputs of the same shape).
+    ``out[n, c, u, v, i, j] = xpad[n, c, i sh + u, j sw + v]``. Only in-image entries are
+    written: ``out`` must already be zero where windows see padding (allocate it with
+    ``np.zeros`` once and reuse it for batches of the same shape).
     """
-    xt = x.transpose(1, 0, 2, 3)  # (C, N, H, W): copying into out then streams per channel
     for u, v, o_r, o_c, i_r, i_c in geometry.offsets:
-        out[:, u, v, :, o_r, o_c] = xt[:, :, i_r, i_c]
+        out[:, :, u, v, o_r, o_c] = x[:, :, i_r, i_c]
     return out
 
 
 def col2im(dcols: np.ndarray, geometry: Geometry, out: np.ndarray) -> np.ndarray:
-    """Scatter-add ``dcols`` ``(C, kh, kw, N, OH, OW)`` into ``out`` ``(N, C, H, W)``; returns it.
+    """Scatter-add ``dcols`` ``(N, C, kh, kw, OH, OW)`` into ``out`` ``(N, C, H, W)``; returns it.
 
-    ``out`` is overwritten. Offsets are added in row-major order; when windows do not overlap and
-    cover the image, each pixel is written exactly once and the first offset needs no zeroing.
+    The adjoint of :func:`im2col`. ``out`` is overwritten.
     """
-    out_t = out.transpose(1, 0, 2, 3)
-    if not (geometry.full and not geometry.overlapping and _covers(geometry)):
-        out.fill(0)
-        for u, v, o_r, o_c, i_r, i_c in geometry.offsets:
-            out_t[:, :, i_r, i_c] += dcols[:, u, v, :, o_r, o_c]
-        return out
+    out.fill(0)
     for u, v, o_r, o_c, i_r, i_c in geometry.offsets:
-        out_t[:, :, i_r, i_c] = dcols[:, u, v, :, o_r, o_c]
+        out[:, :, i_r, i_c] += dcols[:, :, u, v, o_r, o_c]
     return out
 
 
-def _covers(geometry: Geometry) -> bool:
-    """Whether the windows tile the whole image (stride equal to the kernel, sizes divide)."""
-    (kh, kw), (sh, sw) = geometry.kernel, geometry.strides
-    return (
-        (kh, kw) == (sh, sw)
-        and geometry.out_height * sh == geometry.height
-        and geometry.out_width * sw == geometry.width
-    )
+def stride1_input_gradient(
+    dz: np.ndarray, kernel: np.ndarray, geometry: Geometry, wide: np.ndarray
+) -> np.ndarray:
+    """``dL/dx`` of a stride-1 convolution, without materializing ``dcols``.
 
+    With stride 1, output ``(i, j)`` of offset ``(u, v)`` reads padded pixel ``(i + u, j + v)``.
+    Laying ``dz`` out on rows as wide as the padded input (``Wp``, the extra ``kw - 1``
+    columns being zero) turns that into a flat shift by ``u Wp + v``, so::
 
-def same_output(size: int, stride: int) -> int:
-    """``ceil(size / stride)``: the output size of ``"same"`` padding."""
-    return math.ceil(size / stride)
+        dxpad.flat[u Wp + v + q] += (W[:, :, u, v].T @ dz_wide)[q]      for every offset (u, v)
+
+    one small product and one contiguous add per offset; then the padding is cropped.
+
+    Parameters
+    ----------
+    dz : (N, F, OH, OW)
+    kernel : (F, C, kh, kw)
+    geometry : Geometry with strides (1, 1)
+    wide : (N, F, OH, Wp) buffer whose columns ``OW:`` are zero (they are never written)
+    """
+    n, f, oh, ow = dz.shape
+    c = kernel.shape[1]
+    pt, pb, pl, pr = geometry.padding
+    hp, wp = geometry.height + pt + pb, geometry.width + pl + pr
+    length = (oh - 1) * wp + ow  # last wide row without its zero tail: stays inside dxpad
+    wide[..., :ow] = dz
+    dz_wide = wide.reshape(n, f, oh * wp)[:, :, :length]
+    per_offset = np.ascontiguousarray(kernel.transpose(2, 3, 1, 0), dtype=dz.dtype)  # (kh,kw,C,F)
+    dxpad = np.zeros((n, c, hp * wp), dtype=dz.dtype)
+    part = np.empty((n, c, length), dtype=dz.dtype)
+    for u, v, *_ in geometry.offsets:
+        shift = u * wp + v
+        np.matmul(per_offset[u, v], dz_wide, out=part)
+        dxpad[:, :, shift : shift + length] += part
+    dxpad = dxpad.reshape(n, c, hp, wp)
+    if pt or pb or pl or pr:
+        return np.ascontiguousarray(dxpad[:, :, pt : pt + geometry.height, pl : pl + geometry.width])
+    return dxpad

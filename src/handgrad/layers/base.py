@@ -73,7 +73,8 @@ class Layer:
     name : str, optional
         Unique name shown by ``summary()`` and used in error messages.
     trainable : bool
-        When False the optimizer leaves ``params`` untouched (gradients are still computed).
+        When False the optimizer leaves ``params`` untouched; inside a model its ``grads`` are
+        then not kept up to date (nothing needs them).
     input_shape : tuple of int, optional
         Shape of one sample (without the batch axis), for the first layer of a model.
     input_dim : int, optional
@@ -191,6 +192,11 @@ class Layer:
         """Project constrained parameters in place (called after each optimizer step)."""
         for key, constraint in self.constraints.items():
             self.params[key][...] = constraint(self.params[key])
+
+    @property
+    def min_train_batch_size(self) -> int:
+        """Smallest batch ``forward(x, training=True)`` accepts (batch norm needs 2 on vectors)."""
+        return 1
 
     # ----------------------------------------------------------- introspection
     def count_params(self) -> int:

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .. import activations, constraints, initializers, regularizers
-from ._im2col import Geometry, col2im, im2col, pair
+from ._im2col import Geometry, col2im, im2col, pair, stride1_input_gradient
 from .base import Layer, check_positive_int
 
 __all__ = ["Conv2D"]
@@ -166,40 +166,53 @@ class Conv2D(Layer):
             self.params["b"] = initializers.get(self.bias_initializer)((self.filters,), rng, dtype)
         self._buffers = {}
 
-    def _columns_buffer(self, n: int, dtype) -> np.ndarray:
-        """A zero-initialized im2col buffer reused across batches of the same size.
+    def _buffer(self, kind: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """A zero-filled work array reused across batches of the same shape.
 
-        Entries that see padding are never written, so they stay zero from the first fill.
-        A few sizes are kept (training batches, the last short batch, evaluation batches).
+        The buffers rely on entries that are never written staying zero (im2col entries that
+        see padding, the extra columns of the wide gradient). A few shapes are kept at once
+        (training batches, the last short batch, evaluation batches).
         """
-        key = (n, np.dtype(dtype))
+        key = (kind, shape, np.dtype(dtype))
         buf = self._buffers.get(key)
         if buf is None:
-            if len(self._buffers) >= 3:
+            if len(self._buffers) >= 6:
                 self._buffers.clear()
-            g = self.geometry
-            shape = (self.input_shape[0], *g.kernel, n, g.out_height, g.out_width)
             buf = self._buffers[key] = np.zeros(shape, dtype=dtype)
+            if kind == "cols" and self.use_bias:
+                buf[:, -1] = 1  # the constant input whose weight is the bias
         return buf
+
+    def _columns_buffer(self, n: int, dtype) -> np.ndarray:
+        """The im2col matrix ``(N, C kh kw [+ 1], OH OW)``; with a bias the last row is 1."""
+        g = self.geometry
+        rows = self.input_shape[0] * g.kernel[0] * g.kernel[1] + self.use_bias
+        return self._buffer("cols", (n, rows, g.out_height * g.out_width), dtype)
+
+    def _kernel_matrix(self, dtype) -> np.ndarray:
+        """``[W.reshape(F, C kh kw) | b]``: the weights of one output against one column."""
+        w = self.params["W"].reshape(self.filters, -1)
+        if not self.use_bias:
+            return w.astype(dtype, copy=False)
+        k = np.empty((self.filters, w.shape[1] + 1), dtype=dtype)
+        k[:, :-1] = w
+        k[:, -1] = self.params["b"]
+        return k
 
     # ------------------------------------------------------------------ forward
     def forward_logits(self, x, training=False):
         self._ensure_built(x)
         check_batch(x, self)
-        n = x.shape[0]
+        n, c = x.shape[:2]
         g = self.geometry
-        cols = im2col(x, g, self._columns_buffer(n, x.dtype))
-        cols2 = cols.reshape(-1, n * g.out_height * g.out_width)
-        kernel = self.params["W"].reshape(self.filters, -1)
-        z2 = kernel @ cols2  # (F, N*OH*OW): one BLAS call for the whole batch
-        zt = z2.reshape(self.filters, n, g.out_height, g.out_width).transpose(1, 0, 2, 3)
-        z = np.empty(zt.shape, dtype=z2.dtype)
-        if self.use_bias:
-            np.add(zt, self.params["b"][:, None, None], out=z)  # bias added while transposing
-        else:
-            np.copyto(z, zt)
-        self._cols = cols2
-        return z
+        cols = self._columns_buffer(n, x.dtype)
+        patches = cols[:, : cols.shape[1] - self.use_bias]
+        im2col(x, g, patches.reshape(n, c, *g.kernel, g.out_height, g.out_width))
+        # One small matrix product per sample, (F, CKK+1) @ (CKK+1, OH OW), which lands
+        # directly in the (N, F, OH, OW) layout: no transpose of the output is needed.
+        z = np.matmul(self._kernel_matrix(x.dtype), cols)
+        self._cols = cols
+        return z.reshape(n, self.filters, g.out_height, g.out_width)
 
     def forward(self, x, training=False):
         z = self.forward_logits(x, training)
@@ -215,21 +228,29 @@ class Conv2D(Layer):
 
     # ----------------------------------------------------------------- backward
     def backward_logits(self, dz):
-        f = self.filters
-        # (N, F, OH, OW) -> (F, N*OH*OW), the layout of the forward product
-        dz2 = np.ascontiguousarray(dz.transpose(1, 0, 2, 3)).reshape(f, -1)
-        np.matmul(dz2, self._cols.T, out=self.grads["W"].reshape(f, -1))
+        n, f = dz.shape[:2]
+        dz3 = dz.reshape(n, f, -1)
+        cols = self._cols
+        # dW and db together: sum_n dZ[n] @ cols[n].T, the last column being sum_n,i,j dZ.
+        dk = np.matmul(dz3, cols.transpose(0, 2, 1)).sum(axis=0)
         if self.use_bias:
-            np.sum(dz2, axis=1, out=self.grads["b"])
+            self.grads["W"].reshape(f, -1)[...] = dk[:, :-1]
+            self.grads["b"][...] = dk[:, -1]
+        else:
+            self.grads["W"].reshape(f, -1)[...] = dk
         if self.regularizers:
             self._add_regularization_grads()
         if not self.need_input_grad:
             return None
         g = self.geometry
-        n = dz.shape[0]
-        dcols = self.params["W"].reshape(f, -1).T @ dz2
-        dcols = dcols.reshape(self.input_shape[0], *g.kernel, n, g.out_height, g.out_width)
+        kernel = self.params["W"]
+        if g.strides == (1, 1):
+            pl, pr = g.padding[2:]
+            wide = self._buffer("wide", (n, f, g.out_height, g.width + pl + pr), dz.dtype)
+            return stride1_input_gradient(dz, kernel, g, wide)
+        dcols = np.matmul(kernel.reshape(f, -1).T.astype(dz.dtype, copy=False), dz3)
         dx = np.empty((n, *self.input_shape), dtype=dcols.dtype)
+        dcols = dcols.reshape(n, self.input_shape[0], *g.kernel, g.out_height, g.out_width)
         return col2im(dcols, g, dx)
 
     def backward(self, dy):

@@ -115,6 +115,12 @@ class BatchNormalization(Layer):
         self.buffers["moving_mean"] = np.zeros(channels, dtype=dtype)
         self.buffers["moving_variance"] = np.ones(channels, dtype=dtype)
 
+    @property
+    def min_train_batch_size(self) -> int:
+        """Two samples when each feature has one value per sample (vectors or 1x1 maps)."""
+        per_sample = int(np.prod(self.input_shape[1:])) if self.input_shape else 1
+        return 2 if per_sample < 2 else 1
+
     # ------------------------------------------------------------------ helpers
     def _broadcast(self, v: np.ndarray, ndim: int) -> np.ndarray:
         """``(C,)`` -> ``(1, C, 1, ...)`` to broadcast against an input of ``ndim`` axes."""
@@ -153,7 +159,7 @@ class BatchNormalization(Layer):
         mu = x.mean(axis=axes)
         xc = x - self._broadcast(mu, x.ndim)
         var = np.square(xc).mean(axis=axes)
-        inv_std = 1.0 / np.sqrt(var + x.dtype.type(self.epsilon))
+        inv_std = 1.0 / np.sqrt(var + self.dtype.type(self.epsilon))
         x_hat = xc * self._broadcast(inv_std, x.ndim)
         self._update_moving(mu, var)
         self._cache = (True, x_hat, inv_std, m)
@@ -167,7 +173,7 @@ class BatchNormalization(Layer):
             buf += (1 - keep) * batch_value
 
     def _forward_inference(self, x):
-        inv_std = 1.0 / np.sqrt(self.buffers["moving_variance"] + x.dtype.type(self.epsilon))
+        inv_std = 1.0 / np.sqrt(self.buffers["moving_variance"] + self.dtype.type(self.epsilon))
         inv_std = inv_std.astype(x.dtype, copy=False)
         x_hat = (x - self._broadcast(self.buffers["moving_mean"], x.ndim)) * self._broadcast(
             inv_std, x.ndim

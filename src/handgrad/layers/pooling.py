@@ -78,11 +78,23 @@ class _Pooling2D(Layer):
             (ph, pw) == (sh, sw) and g.out_height * ph == h and g.out_width * pw == w
         )
 
-    def _blocks(self, x: np.ndarray) -> np.ndarray:
-        """``(N, C, OH, ph, OW, pw)`` view of ``x`` when the windows tile it exactly."""
-        n, c = x.shape[:2]
-        g = self.geometry
-        return x.reshape(n, c, g.out_height, g.kernel[0], g.out_width, g.kernel[1])
+    def _tile_reduce(self, x: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
+        """Reduce windows that tile ``x`` exactly with ``ufunc`` (``np.maximum`` or ``np.add``).
+
+        Separable: first across the window's rows (whole contiguous image rows at a time),
+        then across its columns; ``x.reshape(..., ph, OW, pw).max(axis=(3, 5))`` computes the
+        same but numpy reduces such tiny axes about 50 times slower.
+        """
+        n, c, h, w = x.shape
+        (ph, pw), oh = self.geometry.kernel, self.geometry.out_height
+        rows = x.reshape(n, c, oh, ph, w)
+        m = rows[:, :, :, 0].copy()
+        for u in range(1, ph):
+            ufunc(m, rows[:, :, :, u], out=m)
+        y = np.ascontiguousarray(m[..., ::pw])
+        for v in range(1, pw):
+            ufunc(y, m[..., v::pw], out=y)
+        return y
 
     def get_config(self):
         config = super().get_config()
@@ -120,10 +132,10 @@ class MaxPooling2D(_Pooling2D):
     def forward(self, x, training=False):
         self._ensure_built(x)
         check_batch(x, self)
-        if self._tiles and x.flags.c_contiguous:
-            y = self._blocks(x).max(axis=(3, 5))
+        g = self.geometry
+        if self._tiles:
+            y = self._tile_reduce(x, np.maximum)
         else:
-            g = self.geometry
             y = np.full((*x.shape[:2], g.out_height, g.out_width), -np.inf, dtype=x.dtype)
             for _, _, o_r, o_c, i_r, i_c in g.offsets:
                 np.maximum(y[:, :, o_r, o_c], x[:, :, i_r, i_c], out=y[:, :, o_r, o_c])
@@ -131,19 +143,26 @@ class MaxPooling2D(_Pooling2D):
         return y
 
     def backward(self, dy):
-        # Visit offsets in row-major order; the first one equal to the max takes what is left
-        # of dy there, so each window's gradient goes to exactly one element.
+        # Offsets are visited in row-major order and an element only receives dy where it
+        # equals the max and no earlier offset of its window did: one winner per window.
         x, y, g = self._x, self._y, self.geometry
-        remaining = dy.copy()
-        dx = np.zeros(x.shape, dtype=dy.dtype)
-        for _, _, o_r, o_c, i_r, i_c in g.offsets:
-            hit = x[:, :, i_r, i_c] == y[:, :, o_r, o_c]
-            rem = remaining[:, :, o_r, o_c]
-            if g.overlapping:
-                dx[:, :, i_r, i_c] += np.where(hit, rem, 0)
+        dx = (np.empty if self._tiles else np.zeros)(x.shape, dtype=dy.dtype)
+        last = len(g.offsets) - 1
+        taken = None if g.full else np.zeros(y.shape, dtype=bool)
+        for k, (_, _, o_r, o_c, i_r, i_c) in enumerate(g.offsets):
+            if taken is None:  # first offset of full windows: nothing is taken yet
+                hit = taken = x[:, :, i_r, i_c] == y
+            elif k == last and g.full:  # the max is somewhere: wherever nobody took it
+                hit = ~taken
             else:
-                np.multiply(hit, rem, out=dx[:, :, i_r, i_c])
-            rem[hit] = 0
+                hit = x[:, :, i_r, i_c] == y[:, :, o_r, o_c]
+                seen = taken[:, :, o_r, o_c]
+                hit &= ~seen
+                seen |= hit
+            if g.overlapping:
+                dx[:, :, i_r, i_c] += hit * dy[:, :, o_r, o_c]
+            else:
+                np.multiply(hit, dy[:, :, o_r, o_c], out=dx[:, :, i_r, i_c])
         return dx
 
 
@@ -170,12 +189,13 @@ class AveragePooling2D(_Pooling2D):
     def forward(self, x, training=False):
         self._ensure_built(x)
         check_batch(x, self)
-        if self._tiles and x.flags.c_contiguous:
-            return self._blocks(x).mean(axis=(3, 5))
         g = self.geometry
-        y = np.zeros((*x.shape[:2], g.out_height, g.out_width), dtype=x.dtype)
-        for _, _, o_r, o_c, i_r, i_c in g.offsets:
-            y[:, :, o_r, o_c] += x[:, :, i_r, i_c]
+        if self._tiles:
+            y = self._tile_reduce(x, np.add)
+        else:
+            y = np.zeros((*x.shape[:2], g.out_height, g.out_width), dtype=x.dtype)
+            for _, _, o_r, o_c, i_r, i_c in g.offsets:
+                y[:, :, o_r, o_c] += x[:, :, i_r, i_c]
         y *= self._inv_counts.astype(x.dtype, copy=False)
         return y
 
