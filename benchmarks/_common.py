@@ -58,7 +58,14 @@ def limit_threads(n_threads: int) -> dict[str, Any]:
 
     Environment variables only work before NumPy loads, so threadpoolctl does the work at run
     time; without it the pools keep their defaults (OpenBLAS: one thread per core).
+    threadpoolctl only limits libraries already loaded, and SciPy (imported by scikit-learn)
+    ships its own OpenBLAS, so the optional libraries are imported first.
     """
+    for module in ("scipy.linalg", "sklearn.neural_network", "torch"):
+        try:
+            __import__(module)
+        except ImportError:
+            pass
     facts: dict[str, Any] = {"threads": n_threads}
     try:
         import threadpoolctl
@@ -68,7 +75,7 @@ def limit_threads(n_threads: int) -> dict[str, Any]:
         # Keep a reference: the limiter object restores the old limits when collected.
         limit_threads.limiter = threadpoolctl.threadpool_limits(n_threads)  # type: ignore[attr-defined]
         facts["pools"] = [
-            {k: p.get(k) for k in ("internal_api", "num_threads", "architecture", "version")}
+            {k: p.get(k) for k in ("internal_api", "prefix", "num_threads", "architecture")}
             for p in threadpoolctl.threadpool_info()
         ]
     try:
@@ -81,11 +88,21 @@ def limit_threads(n_threads: int) -> dict[str, Any]:
     return facts
 
 
-def time_call(fn: Callable[[], Any]) -> float:
-    """Wall-clock seconds of one call."""
-    start = time.perf_counter()
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def time_call(fn: Callable[[], Any], clock: str = "wall") -> float:
+    """Seconds of one call, by the wall clock or by this process's CPU time.
+
+    ``cpu`` counts the CPU time of all the process's threads: on a machine shared with other
+    jobs, with one BLAS thread, it is the time the work would take on a quiet machine (the
+    wall clock also counts the time the process waits for a core). With several threads it
+    also counts their spinning, so use the wall clock there.
+    """
+    now = CLOCKS[clock]
+    start = now()
     fn()
-    return time.perf_counter() - start
+    return now() - start
 
 
 def median(values: list[float]) -> float:
@@ -93,7 +110,7 @@ def median(values: list[float]) -> float:
 
 
 def alternate(
-    runners: dict[str, Callable[[], Any]], repeats: int, warmup: int = 1
+    runners: dict[str, Callable[[], Any]], repeats: int, warmup: int = 1, clock: str = "wall"
 ) -> dict[str, list[float]]:
     """Time each runner ``repeats`` times, interleaved A B C A B C ..., after ``warmup`` rounds.
 
@@ -106,7 +123,7 @@ def alternate(
     times: dict[str, list[float]] = {name: [] for name in runners}
     for _ in range(repeats):
         for name, fn in runners.items():
-            times[name].append(time_call(fn))
+            times[name].append(time_call(fn, clock))
     return times
 
 

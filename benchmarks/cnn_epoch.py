@@ -5,7 +5,7 @@ labels 0..9, batch 64, plain SGD (learning rate 0.01), softmax cross-entropy, on
 epoch per run::
 
     Conv2D(16, 3x3, "same") -> ReLU -> MaxPool 2 -> Conv2D(32, 3x3, "valid") -> ReLU
-    -> MaxPool 2 -> Flatten (32*6*6 = 1152) -> Dense(10) softmax          (15,290 parameters)
+    -> MaxPool 2 -> Flatten (32*6*6 = 1152) -> Dense(10) softmax          (16,330 parameters)
 
 handgrad trains through its public ``fit(epochs=1, verbose=0)``; PyTorch runs the usual loop
 (``X[perm]`` once per epoch, slices, ``zero_grad`` / ``backward`` / ``step``, ``loss.item()``
@@ -158,8 +158,12 @@ def main(argv: list[str] | None = None) -> dict:
     else:
         report["torch"] = torch_info
     rows = [
-        [name, r["samples_per_s"], f"{r['samples_per_s_min']:,.0f}..{r['samples_per_s_max']:,.0f}",
-         C.median(r["epoch_seconds"])]
+        [
+            name,
+            r["samples_per_s"],
+            f"{r['samples_per_s_min']:,.0f}..{r['samples_per_s_max']:,.0f}",
+            C.median(r["epoch_seconds"]),
+        ]
         for name, r in results.items()
     ]
     print(C.format_table(["contender", "samples/s (median)", "range", "s/epoch"], rows))

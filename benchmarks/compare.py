@@ -207,7 +207,7 @@ def numpy_mlp(x: np.ndarray, y: np.ndarray, batch_size: int) -> Runner:
     def run() -> None:
         net._buffers(bs)
         perm = net.rng.permutation(n)
-        np.take(x, perm, axis=0, out=xbuf)
+        np.take(x, perm, axis=0, out=xbuf, mode="clip")  # mode='raise' would buffer `out`
         ys = y[perm]
         total = 0.0
         for lo in range(0, n, bs):
@@ -453,6 +453,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="BLAS / OpenMP / torch threads for every contender")
     parser.add_argument("--skip", nargs="*", default=[], help="contenders to leave out")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="wall time, or process CPU time (robust on a shared machine "
+                        "with --threads 1)")
     parser.add_argument("--json", metavar="PATH", help="also write the JSON result here")
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -473,6 +476,7 @@ def main(argv: list[str] | None = None) -> dict:
         "machine": C.machine_info(),
         "load_average_at_start": os.getloadavg(),
         "thread_settings": threads,
+        "clock": args.clock,
         "repeats": args.repeats,
         "skipped": sorted(k for k, v in have.items() if not v),
     }
@@ -488,7 +492,7 @@ def main(argv: list[str] | None = None) -> dict:
                 factories["sklearn"] = sklearn_mlp
             factories = {k: v for k, v in factories.items() if k not in args.skip}
             runners = {name: make(x, y, bs) for name, make in factories.items()}
-            times = C.alternate(runners, args.repeats, args.warmup)
+            times = C.alternate(runners, args.repeats, args.warmup, args.clock)
             stats = summarize(times, args.samples, "samples_per_s")
             rates = {k: v["samples_per_s"] for k, v in stats.items()}
             report["mlp"].append({"batch_size": bs, "results": stats,
@@ -500,7 +504,7 @@ def main(argv: list[str] | None = None) -> dict:
         xs, ys = C.small_data()
         runners = small_runners(xs, ys, args.small_iterations, have)
         runners = {k: v for k, v in runners.items() if k not in args.skip}
-        times = C.alternate(runners, args.repeats, args.warmup)
+        times = C.alternate(runners, args.repeats, args.warmup, args.clock)
         stats = summarize(times, args.small_iterations, "iterations_per_s")
         rates = {k: v["iterations_per_s"] for k, v in stats.items()}
         report["small"] = {"results": stats, "ratios": ratios(rates, "small", None)}

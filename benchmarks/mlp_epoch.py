@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--samples", type=int, default=60000)
     parser.add_argument("--threads", type=int, default=C.os.cpu_count(), help="BLAS threads")
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="wall time, or process CPU time (robust on a shared machine "
+                        "with --threads 1)")
     parser.add_argument("--json", metavar="PATH", help="also write the JSON result here")
     args = parser.parse_args(argv)
 
@@ -65,7 +68,7 @@ def main(argv: list[str] | None = None) -> dict:
     for bs in args.batch_sizes:
         model = build_model(dtype=args.dtype)
         run = epoch_runner(model, x, y, bs)
-        times = C.alternate({"handgrad": run}, args.repeats, args.warmup)["handgrad"]
+        times = C.alternate({"handgrad": run}, args.repeats, args.warmup, args.clock)["handgrad"]
         results.append(
             {
                 "batch_size": bs,
@@ -85,6 +88,8 @@ def main(argv: list[str] | None = None) -> dict:
         "handgrad": hg.__version__,
         "machine": C.machine_info(),
         "thread_settings": threads,
+        "clock": args.clock,
+        "load_average": C.os.getloadavg(),
         "results": results,
     }
     rows = [

@@ -191,7 +191,7 @@ def check_against_library(
     library_costs = np.array(history.history["loss"])
     weight_diff = max(
         float(np.abs(ours - theirs).max())
-        for ours, theirs in zip(to_library_weights(params), model.get_weights())
+        for ours, theirs in zip(to_library_weights(params), model.get_weights(), strict=True)
     )
     return {
         "iterations": iterations,
@@ -254,7 +254,9 @@ def draw_figures(model: hg.Sequential, X_test, y_test, curves, out) -> list[str]
         hg.plotting.plot_misclassified(X_test, y_test, predicted, n=25),
     ]
     names = ["cost_curves", "hidden_weights", "confusion_matrix", "misclassified"]
-    paths = [save(fig, out / f"assignment3_{name}.png") for fig, name in zip(figures, names)]
+    paths = [
+        save(fig, out / f"assignment3_{name}.png") for fig, name in zip(figures, names, strict=True)
+    ]
     plt.close("all")
     return paths
 
@@ -281,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             rows += rate_rows
             curves[f"lr={rate:g}"] = costs
             best_weights[rate] = weights
+        # The assignment asks for the best accuracy on the test set; choosing a setting on
+        # the test set flatters it, a validation split would be the honest judge.
         best = max(rows, key=lambda r: r["test_accuracy"])
         model = build_model()
         model.set_weights(best_weights[best["learning_rate"]])
@@ -290,16 +294,36 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     check = results["check"]
     print_table(
         f"Column convention (plain NumPy) vs handgrad, float64, lr={check['learning_rate']:g}",
-        ["iterations", "cost at 1", f"cost at {check['iterations']}", "max cost diff",
-         "max weight diff"],
-        [[check["iterations"], check["first_cost"], check["last_cost"],
-          f"{check['max_cost_diff']:.1e}", f"{check['max_weight_diff']:.1e}"]],
+        [
+            "iterations",
+            "cost at 1",
+            f"cost at {check['iterations']}",
+            "max cost diff",
+            "max weight diff",
+        ],
+        [
+            [
+                check["iterations"],
+                check["first_cost"],
+                check["last_cost"],
+                f"{check['max_cost_diff']:.1e}",
+                f"{check['max_weight_diff']:.1e}",
+            ]
+        ],
     )
     print_table(
         "400-25-10 sigmoid/softmax, full-batch gradient descent on mnist20 (4000 train, 1000 test)",
         ["learning rate", "iterations", "cost", "train accuracy", "test accuracy"],
-        [[f"{r['learning_rate']:g}", r["iterations"], r["cost"], r["train_accuracy"],
-          r["test_accuracy"]] for r in rows],
+        [
+            [
+                f"{r['learning_rate']:g}",
+                r["iterations"],
+                r["cost"],
+                r["train_accuracy"],
+                r["test_accuracy"],
+            ]
+            for r in rows
+        ],
     )
     print(
         f"\nBest test accuracy: {best['test_accuracy']:.4f} (learning rate "

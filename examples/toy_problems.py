@@ -88,12 +88,21 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 model = build(classes, layers)
                 scores = fit(model, classes, data, args.quick)
                 results["runs"].append(
-                    {"data": name, "model": label, "architecture": architecture(layers, classes),
-                     "notes": notes, **scores}
+                    {
+                        "data": name,
+                        "model": label,
+                        "architecture": architecture(layers, classes),
+                        "notes": notes,
+                        **scores,
+                    }
                 )
                 (X_test, y_test) = data[1]
                 hg.plotting.plot_decision_boundary(
-                    model, X_test, y_test, resolution=150, ax=axes[row, col],
+                    model,
+                    X_test,
+                    y_test,
+                    resolution=150,
+                    ax=axes[row, col],
                     title=f"{name}: {label} ({architecture(layers, classes)}), "
                     f"test {scores['test_accuracy']:.2f}",
                 )
@@ -101,8 +110,18 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     print_table(
         "Accuracy on moons, circles and spirals (Adam; test = held-out 20%)",
         ["data", "model", "layers", "epochs", "train accuracy", "test accuracy", "notes"],
-        [[r["data"], r["model"], r["architecture"], r["epochs"], r["train_accuracy"],
-          r["test_accuracy"], r["notes"]] for r in results["runs"]],
+        [
+            [
+                r["data"],
+                r["model"],
+                r["architecture"],
+                r["epochs"],
+                r["train_accuracy"],
+                r["test_accuracy"],
+                r["notes"],
+            ]
+            for r in results["runs"]
+        ],
     )
     print(f"\nFigures: {', '.join(results['figures'])}\nTime: {results['seconds']} s")
     return results

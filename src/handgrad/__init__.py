@@ -50,7 +50,7 @@ __all__ = [
 
 # Modules that need an optional extra load on first attribute access (``hg.plotting``), so
 # ``import handgrad`` stays NumPy-only.
-_LAZY_SUBMODULES = frozenset({"plotting"})
+_LAZY_SUBMODULES = frozenset({"plotting", "tuning"})
 
 
 def __getattr__(name: str):

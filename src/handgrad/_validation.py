@@ -33,7 +33,15 @@ def as_real_array(value: Any, argument: str) -> np.ndarray:
 
 
 def check_finite(arr: np.ndarray, argument: str) -> None:
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+    if arr.dtype.kind != "f":
+        return
+    # Fast path: NaN and inf propagate into the sum, so a finite sum proves a finite array
+    # without allocating a mask; only a non-finite sum (which may also be a harmless overflow)
+    # pays for the exact element-wise scan.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(arr, axis=None)):
+            return
+    if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         kind = "NaN" if np.isnan(arr[tuple(bad)]) else "inf"
         raise ValueError(

@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 LEAKY_RELU_SLOPE = 0.01
-ELU_ALPHA = 1.0
+ELU_ALPHA = 1.0  # _b_elu relies on alpha == 1 (the notes fix it there)
 
 
 def _float(z) -> np.ndarray:
@@ -61,15 +61,18 @@ def linear(z: np.ndarray) -> np.ndarray:
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """Logistic function ``a = 1 / (1 + exp(-z))``, computed without overflow.
+    """Logistic function ``a = 1 / (1 + exp(-z))``, without overflow warnings or NaN.
 
-    For ``z >= 0`` it evaluates ``1 / (1 + exp(-z))`` and for ``z < 0`` the equivalent
-    ``exp(z) / (1 + exp(z))``, so ``exp`` only ever sees non-positive arguments.
+    For very negative ``z`` (below about -88 in float32, -709 in float64) ``exp(-z)`` overflows
+    to ``inf`` and ``1 / (1 + inf) = 0``, which is the correctly rounded result, so the overflow
+    is silenced rather than avoided. (A branchy ``where(z >= 0, ...)`` formulation is an order of
+    magnitude slower on mixed-sign data and no more accurate.)
     """
     z = _float(z)
-    e = np.exp(-np.abs(z))
-    r = 1.0 / (1.0 + e)
-    return np.where(z >= 0, r, e * r).astype(z.dtype, copy=False)
+    with np.errstate(over="ignore"):
+        e = np.exp(-z)
+    e += 1.0
+    return np.divide(1.0, e, out=e)
 
 
 def tanh(z: np.ndarray) -> np.ndarray:
@@ -85,17 +88,19 @@ def relu(z: np.ndarray) -> np.ndarray:
 def leaky_relu(z: np.ndarray) -> np.ndarray:
     """Leaky ReLU ``a = max(0.01 z, z)``."""
     z = _float(z)
-    return np.where(z > 0, z, LEAKY_RELU_SLOPE * z).astype(z.dtype, copy=False)
+    return np.maximum(z, LEAKY_RELU_SLOPE * z)
 
 
 def elu(z: np.ndarray) -> np.ndarray:
     """Exponential linear unit: ``a = z`` for ``z >= 0``, ``alpha (exp(z) - 1)`` for ``z < 0``.
 
-    ``alpha = 1``; ``expm1`` of ``min(z, 0)`` keeps large positive ``z`` from overflowing.
+    ``alpha = 1``. Computed as ``max(z, 0) + alpha*expm1(min(z, 0))``: one of the two terms is
+    always exactly 0, and ``expm1`` never sees a positive argument, so nothing overflows.
     """
     z = _float(z)
-    neg = ELU_ALPHA * np.expm1(np.minimum(z, 0))
-    return np.where(z >= 0, z, neg).astype(z.dtype, copy=False)
+    a = ELU_ALPHA * np.expm1(np.minimum(z, 0))
+    a += np.maximum(z, 0)
+    return a
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -187,13 +192,22 @@ def _b_relu(a, da):
 
 
 def _b_leaky_relu(a, da):
-    # a >= 0 exactly when z >= 0, where the notes' slope is 1.
-    return da * np.where(a >= 0, 1.0, LEAKY_RELU_SLOPE).astype(a.dtype, copy=False)
+    # a >= 0 exactly when z >= 0, where the notes' slope is 1. Branch-free (masked selects are
+    # slow on mixed signs): 0.01 + 0.99*[a >= 0] is exactly 1.0 or 0.01 in float32 and float64.
+    g = (a >= 0).astype(da.dtype)
+    g *= 1 - LEAKY_RELU_SLOPE
+    g += LEAKY_RELU_SLOPE
+    g *= da
+    return g
 
 
 def _b_elu(a, da):
-    # For z < 0, g'(z) = alpha*exp(z) = a + alpha, and a < 0 exactly when z < 0.
-    return da * np.where(a >= 0, 1.0, a + ELU_ALPHA).astype(a.dtype, copy=False)
+    # For z < 0, g'(z) = alpha*exp(z) = a + alpha, and a < 0 exactly when z < 0; for z >= 0 it is
+    # 1. With alpha = 1 both cases are min(a, 0) + 1, computed without a branch.
+    g = np.minimum(a, 0)
+    g += ELU_ALPHA
+    g *= da
+    return g
 
 
 def _b_softmax(a, da):
@@ -209,6 +223,95 @@ def _b_hard_sigmoid(a, da):
     return da * ((a > 0) & (a < 1))
 
 
+# ------------------------------------------- in-place twins (bit-identical to the functions above)
+def _fi_linear(z):
+    return z
+
+
+def _fi_sigmoid(z):
+    with np.errstate(over="ignore"):
+        np.exp(np.negative(z, out=z), out=z)
+    z += 1.0
+    return np.divide(1.0, z, out=z)
+
+
+def _fi_tanh(z):
+    return np.tanh(z, out=z)
+
+
+def _fi_relu(z):
+    return np.maximum(z, 0, out=z)
+
+
+def _fi_leaky_relu(z):
+    return np.maximum(z, LEAKY_RELU_SLOPE * z, out=z)
+
+
+def _fi_elu(z):
+    t = np.expm1(np.minimum(z, 0))
+    t *= ELU_ALPHA
+    np.maximum(z, 0, out=z)
+    z += t
+    return z
+
+
+def _fi_softmax(z):
+    z -= z.max(axis=-1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=-1, keepdims=True)
+    return z
+
+
+def _fi_hard_sigmoid(z):
+    z += 0.5
+    return np.clip(z, 0.0, 1.0, out=z)
+
+
+def _bi_linear(a, da):
+    return da
+
+
+def _bi_sigmoid(a, da):
+    da *= a
+    da *= 1 - a
+    return da
+
+
+def _bi_tanh(a, da):
+    t = a * a
+    da *= np.subtract(1, t, out=t)
+    return da
+
+
+def _bi_relu(a, da):
+    return np.multiply(da, a > 0, out=da)
+
+
+def _bi_leaky_relu(a, da):
+    g = (a >= 0).astype(da.dtype)
+    g *= 1 - LEAKY_RELU_SLOPE
+    g += LEAKY_RELU_SLOPE
+    da *= g
+    return da
+
+
+def _bi_elu(a, da):
+    g = np.minimum(a, 0)
+    g += ELU_ALPHA
+    da *= g
+    return da
+
+
+def _bi_softmax(a, da):
+    da -= (da * a).sum(axis=-1, keepdims=True)
+    da *= a
+    return da
+
+
+def _bi_hard_sigmoid(a, da):
+    return np.multiply(da, (a > 0) & (a < 1), out=da)
+
+
 @dataclass(frozen=True)
 class ActivationFunction:
     """An activation: its forward map, element-wise derivative and backward rule."""
@@ -218,24 +321,40 @@ class ActivationFunction:
     derivative: Callable[[np.ndarray], np.ndarray] | None
     backward: Callable[[np.ndarray, np.ndarray], np.ndarray]
     formula: str
+    #: ``forward`` computed in place in ``z`` (same bits), for layers that own ``z``.
+    forward_inplace: Callable[[np.ndarray], np.ndarray] | None = None
+    #: ``backward`` computed in place in ``da`` (same bits), for callers that own ``da``.
+    backward_inplace: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 _REGISTRY: dict[str, ActivationFunction] = {
     f.name: f
     for f in (
-        ActivationFunction("linear", linear, _d_linear, _b_linear, "a = z"),
-        ActivationFunction("sigmoid", sigmoid, _d_sigmoid, _b_sigmoid, "a = 1/(1+exp(-z))"),
-        ActivationFunction("tanh", tanh, _d_tanh, _b_tanh, "a = tanh(z)"),
-        ActivationFunction("relu", relu, _d_relu, _b_relu, "a = max(0, z)"),
         ActivationFunction(
-            "leaky_relu", leaky_relu, _d_leaky_relu, _b_leaky_relu, "a = max(0.01 z, z)"
+            "linear", linear, _d_linear, _b_linear, "a = z", _fi_linear, _bi_linear
         ),
-        ActivationFunction("elu", elu, _d_elu, _b_elu, "a = z if z>=0 else exp(z)-1"),
-        ActivationFunction("softmax", softmax, None, _b_softmax, "a_j = exp(z_j)/sum exp(z_i)"),
+        ActivationFunction(
+            "sigmoid", sigmoid, _d_sigmoid, _b_sigmoid, "a = 1/(1+exp(-z))", _fi_sigmoid,
+            _bi_sigmoid,
+        ),
+        ActivationFunction("tanh", tanh, _d_tanh, _b_tanh, "a = tanh(z)", _fi_tanh, _bi_tanh),
+        ActivationFunction("relu", relu, _d_relu, _b_relu, "a = max(0, z)", _fi_relu, _bi_relu),
+        ActivationFunction(
+            "leaky_relu", leaky_relu, _d_leaky_relu, _b_leaky_relu, "a = max(0.01 z, z)",
+            _fi_leaky_relu, _bi_leaky_relu,
+        ),
+        ActivationFunction(
+            "elu", elu, _d_elu, _b_elu, "a = z if z>=0 else exp(z)-1", _fi_elu, _bi_elu
+        ),
+        ActivationFunction(
+            "softmax", softmax, None, _b_softmax, "a_j = exp(z_j)/sum exp(z_i)", _fi_softmax,
+            _bi_softmax,
+        ),
         ActivationFunction("step", step, _d_zero, _b_zero, "a = 0, 0.5, 1 for z <0, =0, >0"),
         ActivationFunction("sign", sign, _d_zero, _b_zero, "a = -1, 0, 1 for z <0, =0, >0"),
         ActivationFunction(
-            "hard_sigmoid", hard_sigmoid, _d_hard_sigmoid, _b_hard_sigmoid, "a = clip(z+1/2, 0, 1)"
+            "hard_sigmoid", hard_sigmoid, _d_hard_sigmoid, _b_hard_sigmoid,
+            "a = clip(z+1/2, 0, 1)", _fi_hard_sigmoid, _bi_hard_sigmoid,
         ),
     )
 }

@@ -377,6 +377,74 @@ def cmd_plot(args) -> int:
     return 0
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0 or value < -1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or -1 (all CPUs), "
+                                         f"got {text!r}")
+    return value
+
+
+def cmd_tune(args) -> int:
+    """Hyperparameter search over a space file; writes results.csv, best_model.hgz, plots."""
+    from . import tuning
+
+    spec = tuning.read_spec(args.space)
+    template: Any = {}
+    if isinstance(spec, dict) and "space" in spec:
+        extra = sorted(set(spec) - {"space", "template"})
+        if extra:
+            raise CLIError(f"{args.space}: unknown top-level key(s) {extra}; expected 'space' "
+                           "and optionally 'template'")
+        template, spec = spec.get("template") or {}, spec["space"]
+    if not isinstance(template, dict):
+        raise CLIError(f"{args.space}: 'template' must be a mapping of settings, got {template!r}")
+    space = tuning.space_from_spec(spec)
+    (X_train, y_train), (X_test, y_test) = _load_data(
+        args.data, args.test_data, args.label, args.seed, args.test_size
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    storage = args.storage or (f"sqlite:///{(out / 'search.db').resolve()}"
+                               if args.strategy == "bayes" else str(out / "search.jsonl"))
+    searches = {"grid": tuning.GridSearch, "random": tuning.RandomSearch,
+                "bayes": tuning.BayesianSearch}
+    extra_kwargs = {"grid_points": args.grid_points} if args.strategy == "grid" else {}
+    searcher = searches[args.strategy](template, space, seed=args.seed, storage=storage,
+                                       pruner=None if args.no_pruning else "median", **extra_kwargs)
+    print(f"data: {args.data}  train {X_train.shape}  test {X_test.shape}  {args.strategy} search "
+          f"over {', '.join(space)} (storage {storage})")
+    searcher.search(X_train, y_train, validation_split=args.validation_split, epochs=args.epochs,
+                    batch_size=args.batch_size, n_trials=args.trials, n_jobs=args.jobs,
+                    monitor=args.monitor, mode=args.mode, verbose=0 if args.quiet else 1)
+    searcher.summary()
+    if searcher.best_model_ is None:
+        raise CLIError("no trial finished with a finite score; try other ranges")
+    best = searcher.best_trial_
+    test = searcher.best_model_.evaluate(X_test, y_test)
+    print(f"best: trial {best['number']}  {args.monitor} {best['score']:.4f}  params "
+          f"{json.dumps(best['params'])}")
+    print("best model on the test split: " + "  ".join(f"{k} {v:.4f}" for k, v in test.items()))
+    searcher.to_csv(out / "results.csv")
+    searcher.best_model_.save(out / "best_model.hgz")
+    _write_json(out / "best.json", {"trial": best, "test": test, "config": _config(args)})
+    written = ["results.csv", "best_model.hgz", "best.json"]
+    try:
+        from .plotting import _pyplot
+
+        for name, plot in (("search_history.png", searcher.plot_history),
+                           ("search_params.png", searcher.plot_params)):
+            _pyplot().close(plot(path=out / name))
+            written.append(name)
+    except ImportError as err:
+        print(f"(no plots: {err})")
+    print(f"wrote {', '.join(written)} to {out}")
+    return 0
+
+
 # ----------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -447,6 +515,41 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("run", help="the run folder (the --out of handgrad train)")
     g.add_argument("--kind", default="all", choices=["all", "history", "cost", "boundary"])
     g.set_defaults(func=cmd_plot)
+
+    u = sub.add_parser("tune", help="hyperparameter search (grid, random or Bayesian)",
+                       description="Search hyperparameters of a Dense network; the space is a "
+                                   "JSON or YAML file (see handgrad.tuning). Re-running the same "
+                                   "command resumes from the storage in --out.")
+    u.add_argument("--space", required=True,
+                   help="JSON/YAML file: {name: dimension} or {space: ..., template: ...}")
+    u.add_argument("--data", default="moons",
+                   help=f"built-in dataset ({', '.join(BUILTIN)}) or a CSV file (default: moons)")
+    u.add_argument("--test-data", help="CSV of test samples (default: a split of --data)")
+    u.add_argument("--label", default="y", help="label column of CSV files (default: y)")
+    u.add_argument("--test-size", type=_fraction, default=0.2,
+                   help="test fraction when splitting a CSV (default: 0.2)")
+    u.add_argument("--strategy", default="random", choices=["grid", "random", "bayes"])
+    u.add_argument("--trials", type=_positive_int, default=None,
+                   help="number of trials in all (default: the whole grid, or 10)")
+    u.add_argument("--epochs", type=_positive_int, default=20,
+                   help="epochs per trial (default: 20)")
+    u.add_argument("--batch-size", type=_batch_size, default=32,
+                   help="'full' or samples per update (default: 32)")
+    u.add_argument("--jobs", type=_jobs, default=1, help="parallel processes (-1: one per CPU)")
+    u.add_argument("--monitor", default="val_accuracy",
+                   help="score of a trial (default: val_accuracy; or val_loss)")
+    u.add_argument("--mode", default="auto", choices=["auto", "min", "max"])
+    u.add_argument("--validation-split", type=_fraction, default=0.2,
+                   help="fraction of the training data that scores trials (default: 0.2)")
+    u.add_argument("--grid-points", type=_positive_int, default=3,
+                   help="values per range in a grid search (default: 3)")
+    u.add_argument("--no-pruning", action="store_true", help="train every trial to the end")
+    u.add_argument("--storage", help="resume file: .jsonl (grid/random) or sqlite:///file.db "
+                                     "(bayes); default: in --out")
+    u.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    u.add_argument("--out", default="handgrad_tune", help="output folder (default: handgrad_tune)")
+    u.add_argument("--quiet", action="store_true", help="no line per trial")
+    u.set_defaults(func=cmd_tune)
     return parser
 
 

@@ -65,7 +65,7 @@ THRESHOLDS: dict[str, float] = {
 }
 
 SAMPLE_SIZE = 256
-STATS_ROWS = 4096
+STATS_ROWS = 512
 
 
 @dataclass(frozen=True)
@@ -145,14 +145,14 @@ def record_input_stats(x: np.ndarray, y: np.ndarray, seed: int) -> InputStats:
     """Per-feature mean, standard deviation, min and max of ``x`` (flattened per sample).
 
     Cheap by design (``fit`` calls it once, before training): the statistics are computed in
-    float64 on at most ``STATS_ROWS`` = 4096 rows (fewer for very wide inputs, to stay under
-    about 32 MB), drawn without replacement by ``default_rng([seed, 4])`` -- all rows when there
+    float64 on at most ``STATS_ROWS`` = 512 rows (fewer for very wide inputs, to stay under
+    about 8 MB; enough to tell unit scale from 1e3), drawn without replacement by ``default_rng([seed, 4])`` -- all rows when there
     are fewer. Its own random stream, so training randomness is unchanged. The first 256 drawn
     rows are kept (in data order) as the sample batch for dead-unit and gradient checks.
     """
     n = len(x)
     flat = x.reshape(n, -1)
-    rows_cap = max(SAMPLE_SIZE, min(STATS_ROWS, 2**22 // max(flat.shape[1], 1)))
+    rows_cap = max(SAMPLE_SIZE, min(STATS_ROWS, 2**20 // max(flat.shape[1], 1)))
     rows = np.random.default_rng([seed, 4]).choice(n, min(n, rows_cap), replace=False)
     sub = flat[np.sort(rows)].astype(np.float64)
     with np.errstate(over="ignore", invalid="ignore"):

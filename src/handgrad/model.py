@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -260,13 +261,9 @@ class Sequential:
     def _prepare_training(self) -> None:
         """Cache what the hot loop needs: parameter pairs, fusion, which layers need dx."""
         layers = self._layers
-        self._pairs = [
-            (layer.params[k], layer.grads[k]) for layer in layers if layer.trainable
-            for k in layer.params
-        ]
-        if self.optimizer.state and len(next(iter(self.optimizer.state.values()))) != len(
-            self._pairs
-        ):
+        self._pairs = [self._flat_parameters()]
+        slots = self.optimizer.state
+        if slots and [a.shape for a in next(iter(slots.values()))] != [self._pairs[0][0].shape]:
             self.optimizer.reset()
         upstream_params = False
         for layer in layers:
@@ -278,6 +275,32 @@ class Sequential:
         )
         self._regularized = [lay for lay in layers if lay.regularizers]
         self._constrained = [lay for lay in layers if lay.constraints and lay.trainable]
+
+    def _flat_parameters(self) -> tuple[np.ndarray, np.ndarray]:
+        """All trainable parameters (and their gradients) as one flat array each.
+
+        Every layer's ``params[k]`` / ``grads[k]`` becomes a view into the flat arrays, so an
+        optimizer updates the whole model with a handful of element-wise operations instead of a
+        handful per parameter array (same results: every update is element-wise).
+        """
+        keys = [(layer, k) for layer in self._layers if layer.trainable for k in layer.params]
+        flat = getattr(self, "_flat", None)
+        if flat is not None and flat[2] == [(id(lay.params[k]), k) for lay, k in keys]:
+            return flat[0], flat[1]
+        total = sum(layer.params[k].size for layer, k in keys)
+        params = np.empty(total, dtype=self.dtype)
+        grads = np.zeros(total, dtype=self.dtype)
+        offset = 0
+        for layer, k in keys:
+            shape, size = layer.params[k].shape, layer.params[k].size
+            view = params[offset : offset + size].reshape(shape)
+            view[...] = layer.params[k]
+            gview = grads[offset : offset + size].reshape(shape)
+            gview[...] = layer.grads[k]
+            layer.params[k], layer.grads[k] = view, gview
+            offset += size
+        self._flat = (params, grads, [(id(lay.params[k]), k) for lay, k in keys])
+        return params, grads
 
     def _forward_backward(self, x, y, sw):
         """Forward and backward on one batch; fills every layer's ``grads``.
@@ -327,6 +350,17 @@ class Sequential:
                 layer.apply_constraints()
         return loss, out
 
+    @contextmanager
+    def _reusing_buffers(self) -> Iterator[None]:
+        """Let layers reuse their arrays between batches while this model trains them."""
+        for layer in self._layers:
+            layer.reuse_buffers = True
+        try:
+            yield
+        finally:
+            for layer in self._layers:
+                layer.reuse_buffers = False
+
     def train_on_batch(self, x: Any, y: Any, sample_weight: Any = None) -> float:
         """One forward/backward/update on a batch; returns the batch loss *before* the update.
 
@@ -336,7 +370,8 @@ class Sequential:
         xs, ys = self._check_xy(x, y)
         sw = V.check_sample_weight(sample_weight, len(xs))
         self._prepare_training()
-        loss, _ = self._train_step(xs, ys, sw)
+        with self._reusing_buffers():
+            loss, _ = self._train_step(xs, ys, sw)
         return float(loss)
 
     def _snapshot(self) -> list[np.ndarray]:
@@ -464,7 +499,10 @@ class Sequential:
                 cbs.on_epoch_begin(epoch, {})
                 # Overflow is caught on the loss scalar below (DivergenceWarning), not as
                 # NumPy RuntimeWarnings from inside the batch loop.
-                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                with (
+                    np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+                    self._reusing_buffers(),
+                ):
                     epoch_logs = self._run_epoch(xs, ys, sw, bs, steps, shuffle, cbs, augment)
                 if epoch_logs is not None and not all(np.isfinite(p).all() for p, _ in self._pairs):
                     # The last update overflowed although its loss was finite (earlier ones
@@ -529,32 +567,62 @@ class Sequential:
         sw_val = None if sw is None else sw[val_idx]
         return xs[train_idx], ys[train_idx], sw_train, (xs[val_idx], ys[val_idx], sw_val)
 
+    #: Rows gathered at once when shuffling: about this many bytes of features per gather.
+    _GATHER_BYTES = 4 * 2**20
+
+    def _epoch_batches(self, arrays, bs, steps, shuffle):
+        """Yield ``(b, size, batch arrays)`` for one epoch.
+
+        Shuffled batches are gathered with one permutation per epoch, a few megabytes of rows
+        at a time, into buffers reused all epoch: an epoch neither copies the whole dataset
+        (peak memory stays near the data size) nor pays one gather call per small batch.
+        """
+        n = len(arrays[0])
+        if not (shuffle and bs < n):
+            for b in range(steps):
+                lo, hi = b * bs, min(n, (b + 1) * bs)
+                yield b, hi - lo, [None if a is None else a[lo:hi] for a in arrays]
+            return
+        perm = self._shuffle_rng.permutation(n)
+        row_bytes = max(1, arrays[0][0].nbytes)
+        chunk = bs * max(1, self._GATHER_BYTES // (bs * row_bytes))
+        buffers = [
+            None if a is None else np.empty((min(chunk, n), *a.shape[1:]), a.dtype)
+            for a in arrays
+        ]
+        b = 0
+        for start in range(0, n, chunk):
+            idx = perm[start : start + chunk]
+            gathered = [
+                None if a is None else np.take(a, idx, axis=0, out=buf[: len(idx)], mode="clip")
+                for a, buf in zip(arrays, buffers, strict=True)
+            ]
+            for lo in range(0, len(idx), bs):
+                hi = min(len(idx), lo + bs)
+                yield b, hi - lo, [None if g is None else g[lo:hi] for g in gathered]
+                b += 1
+
     def _run_epoch(self, xs, ys, sw, bs, steps, shuffle, cbs, augment=None):
         """One pass over the data; returns the epoch logs or None if the loss diverged."""
-        n = len(xs)
-        if shuffle and bs < n:
-            perm = self._shuffle_rng.permutation(n)
-            xs, ys = xs[perm], ys[perm]
-            sw = None if sw is None else sw[perm]
         total_loss = 0.0
         totals = dict.fromkeys(self.metric_fns, 0.0)
-        binary = self.loss.name == "binary_crossentropy"
-        for b in range(steps):
-            lo, hi = b * bs, min(n, (b + 1) * bs)
-            xb, yb = xs[lo:hi], ys[lo:hi]
+        binary = self.loss.name == "binary_crossentropy" or None
+        metric_items = list(self.metric_fns.items())
+        train_step = self._train_step
+        for b, size, (xb, yb, swb) in self._epoch_batches((xs, ys, sw), bs, steps, shuffle):
             if augment is not None:
                 xb = np.asarray(augment(xb), dtype=self.dtype)
-            loss, out = self._train_step(xb, yb, None if sw is None else sw[lo:hi])
+            loss, out = train_step(xb, yb, swb)
             if not math.isfinite(loss):
                 self._warn_divergence(loss, b, steps)
                 return None
-            total_loss += loss * (hi - lo)
-            for name, fn in self.metric_fns.items():
-                totals[name] += fn(yb, out, binary or None) * (hi - lo)
+            total_loss += loss * size
+            for name, fn in metric_items:
+                totals[name] += fn(yb, out, binary) * size
             if cbs.batch_callbacks:
-                cbs.on_batch_end(b, {"loss": float(loss), "size": hi - lo})
-        logs = {"loss": total_loss / n}
-        logs.update({k: v / n for k, v in totals.items()})
+                cbs.on_batch_end(b, {"loss": float(loss), "size": size})
+        logs = {"loss": total_loss / len(xs)}
+        logs.update({k: v / len(xs) for k, v in totals.items()})
         return logs
 
     def _warn_divergence(self, loss, batch, steps):

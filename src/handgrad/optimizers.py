@@ -87,6 +87,8 @@ class Optimizer:
 
     #: Names of the per-parameter state arrays (e.g. ``("m", "v")`` for Adam).
     slots: tuple[str, ...] = ()
+    #: How many scratch arrays shaped like each parameter ``_update`` needs.
+    scratch_arrays: int = 1
     #: Constructor arguments besides ``learning_rate`` (for ``get_config``).
     config_keys: tuple[str, ...] = ()
 
@@ -101,6 +103,9 @@ class Optimizer:
         self.lr_multiplier = 1.0
         self.iterations = 0
         self.state: dict[str, list[np.ndarray]] = {}
+        # Per-parameter temporaries reused by every step, so an update allocates nothing.
+        self._scratch: list[tuple[np.ndarray, ...]] = []
+        self._scratch_owner: Sequence | None = None
 
     # ----------------------------------------------------------- learning rate
     def begin_epoch(self, epoch: int) -> float:
@@ -123,6 +128,14 @@ class Optimizer:
                     f"parameters but was given {len(pairs)}; call reset() before using it on "
                     "another model"
                 )
+        if pairs is not self._scratch_owner:  # a new list of pairs: check the temporaries fit
+            if [(s[0].shape, s[0].dtype) for s in self._scratch] != [
+                (p.shape, p.dtype) for p, _ in pairs
+            ]:
+                self._scratch = [
+                    tuple(np.empty_like(p) for _ in range(self.scratch_arrays)) for p, _ in pairs
+                ]
+            self._scratch_owner = pairs
         self.iterations += 1
         lr = self.current_learning_rate
         for i, (param, grad) in enumerate(pairs):
@@ -217,16 +230,20 @@ class SGD(Optimizer):
         self.slots = ("velocity",) if self.momentum else ()
 
     def _update(self, i, param, grad, lr):
+        (s,) = self._scratch[i]
         if not self.momentum:
-            param -= lr * grad
+            param -= np.multiply(grad, lr, out=s)
             return
         v = self.state["velocity"][i]
         v *= self.momentum
         v += grad
         if self.nesterov:
-            param -= lr * (grad + self.momentum * v)
+            np.multiply(v, self.momentum, out=s)
+            s += grad
+            s *= lr
+            param -= s
         else:
-            param -= lr * v
+            param -= np.multiply(v, lr, out=s)
 
 
 class Momentum(Optimizer):
@@ -253,12 +270,13 @@ class Momentum(Optimizer):
         self.bias_correction = bool(bias_correction)
 
     def _update(self, i, param, grad, lr):
+        (s,) = self._scratch[i]
         v = self.state["velocity"][i]
         v *= self.beta
-        v += (1 - self.beta) * grad
+        v += np.multiply(grad, 1 - self.beta, out=s)
         if self.bias_correction:
             lr = lr / (1 - self.beta**self.iterations)
-        param -= lr * v
+        param -= np.multiply(v, lr, out=s)
 
 
 class RMSprop(Optimizer):
@@ -275,6 +293,7 @@ class RMSprop(Optimizer):
     """
 
     slots = ("square_avg",)
+    scratch_arrays = 2
     config_keys = ("rho", "epsilon")
 
     def __init__(self, learning_rate: Any = 0.001, rho: float = 0.9, epsilon: float = 1e-8):
@@ -283,10 +302,17 @@ class RMSprop(Optimizer):
         self.epsilon = _check_epsilon(epsilon)
 
     def _update(self, i, param, grad, lr):
+        t, u = self._scratch[i]
         s = self.state["square_avg"][i]
         s *= self.rho
-        s += (1 - self.rho) * grad * grad
-        param -= lr * grad / (np.sqrt(s) + self.epsilon)
+        np.multiply(grad, 1 - self.rho, out=t)
+        t *= grad
+        s += t
+        np.sqrt(s, out=t)
+        t += self.epsilon
+        np.multiply(grad, lr, out=u)
+        u /= t
+        param -= u
 
 
 class Adam(Optimizer):
@@ -306,6 +332,7 @@ class Adam(Optimizer):
     """
 
     slots = ("m", "v")
+    scratch_arrays = 2
     config_keys = ("beta_1", "beta_2", "epsilon")
 
     def __init__(
@@ -321,16 +348,24 @@ class Adam(Optimizer):
         self.epsilon = _check_epsilon(epsilon)
 
     def _update(self, i, param, grad, lr):
+        a, b = self._scratch[i]
         m = self.state["m"][i]
         v = self.state["v"][i]
         m *= self.beta_1
-        m += (1 - self.beta_1) * grad
+        m += np.multiply(grad, 1 - self.beta_1, out=a)
         v *= self.beta_2
-        v += (1 - self.beta_2) * grad * grad
+        np.multiply(grad, 1 - self.beta_2, out=a)
+        a *= grad
+        v += a
         t = self.iterations
         m_hat_scale = 1.0 / (1 - self.beta_1**t)
         v_hat_scale = 1.0 / (1 - self.beta_2**t)
-        param -= (lr * m_hat_scale) * m / (np.sqrt(v * v_hat_scale) + self.epsilon)
+        np.multiply(v, v_hat_scale, out=a)
+        np.sqrt(a, out=a)
+        a += self.epsilon
+        np.multiply(m, lr * m_hat_scale, out=b)
+        b /= a
+        param -= b
 
 
 _REGISTRY: dict[str, type[Optimizer]] = {

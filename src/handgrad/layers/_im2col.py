@@ -8,31 +8,35 @@ by ``pt`` / ``pb`` rows (top / bottom) and ``pl`` / ``pr`` columns (left / right
 positions. ``"same"`` padding follows TensorFlow: ``OH = ceil(H / sh)``, the total padding is
 ``max((OH - 1) sh + kh - H, 0)`` and the odd row (column) goes to the bottom (right).
 
-Everything is written as a loop over the ``kh * kw`` *kernel offsets* ``(u, v)``, never over
-samples or pixels: offset ``(u, v)`` sees, at output position ``(i, j)``, the input pixel
-``(i sh + u - pt, j sw + v - pl)``, so for all samples, channels and positions at once it is one
-strided slice of the input. :class:`Geometry` precomputes, per offset, the slice of output
-positions whose pixel lies inside the input and the matching strided slice of the input;
-positions that fall in the padding are simply absent, so padding is never materialized.
+Nothing loops over samples or pixels. Offset ``(u, v)`` of the window sees, at output
+position ``(i, j)``, the input pixel ``(i sh + u - pt, j sw + v - pl)``, so for all samples,
+channels and positions at once it is one strided slice of the input. :class:`Geometry`
+precomputes, per offset, the slice of output positions whose pixel lies inside the input and
+the matching strided slice of the input (positions in the padding are simply absent); pooling
+and col2im loop over these ``kh * kw`` offsets only.
 
-im2col gathers those slices into a matrix of shape ``(C kh kw, N OH OW)``::
+im2col gathers the windows into one matrix per sample, of shape ``(C kh kw, OH OW)``::
 
-    cols[c, u, v, n, i, j] = xpad[n, c, i sh + u, j sw + v]
+    cols[n, c, u, v, i, j] = xpad[n, c, i sh + u, j sw + v]
 
-so that a convolution is one matrix product ``W.reshape(F, C kh kw) @ cols``. col2im is its
-adjoint (transpose), which scatter-adds every offset's slice back::
+(one copy from a ``sliding_window_view``), so that a convolution is one matrix product per
+sample, ``W.reshape(F, C kh kw) @ cols[n]``, landing directly in the ``(N, F, OH, OW)``
+layout. col2im is its adjoint (transpose), which scatter-adds every offset's slice back::
 
-    dx[n, c, i sh + u - pt, j sw + v - pl] += dcols[c, u, v, n, i, j]
+    dx[n, c, i sh + u - pt, j sw + v - pl] += dcols[n, c, u, v, i, j]
+
+For stride 1, :func:`stride1_input_gradient` computes the same ``dx`` with contiguous
+operations only (a flat shift per offset), which is faster on small images.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["Geometry", "pair", "im2col", "col2im"]
+__all__ = ["Geometry", "pair", "im2col", "col2im", "stride1_input_gradient"]
 
 
 def pair(value, argument: str, *, minimum: int = 1) -> tuple[int, int]:
@@ -119,7 +123,9 @@ class Geometry:
                     continue
                 full = full and rows[0] == slice(0, oh) and cols[0] == slice(0, ow)
                 offsets.append((u, v, rows[0], cols[0], rows[1], cols[1]))
-        return cls(height, width, (kh, kw), (sh, sw), (pt, pb, pl, pr), oh, ow, tuple(offsets), full)
+        return cls(
+            height, width, (kh, kw), (sh, sw), (pt, pb, pl, pr), oh, ow, tuple(offsets), full
+        )
 
     @property
     def overlapping(self) -> bool:
@@ -133,19 +139,26 @@ class Geometry:
             counts[o_r, o_c] += 1
         return counts
 
-    def __str__(self) -> str:
-        return f"{self.height}x{self.width} -> {self.out_height}x{self.out_width}"
 
-
-def im2col(x: np.ndarray, geometry: Geometry, out: np.ndarray) -> np.ndarray:
+def im2col(
+    x: np.ndarray, geometry: Geometry, out: np.ndarray, padded: np.ndarray | None = None
+) -> np.ndarray:
     """Fill ``out`` ``(N, C, kh, kw, OH, OW)`` with the windows of ``x`` ``(N, C, H, W)``.
 
-    ``out[n, c, u, v, i, j] = xpad[n, c, i sh + u, j sw + v]``. Only in-image entries are
-    written: ``out`` must already be zero where windows see padding (allocate it with
-    ``np.zeros`` once and reuse it for batches of the same shape).
+    ``out[n, c, u, v, i, j] = xpad[n, c, i sh + u, j sw + v]``: one copy from a strided
+    ``sliding_window_view`` (faster than a loop over the offsets, whose inner loops only run
+    ``OW`` long). With padding, ``padded`` is a ``(N, C, H + pt + pb, W + pl + pr)`` buffer
+    whose border is zero (allocate it with ``np.zeros`` once and reuse it); only its interior
+    is written.
     """
-    for u, v, o_r, o_c, i_r, i_c in geometry.offsets:
-        out[:, :, u, v, o_r, o_c] = x[:, :, i_r, i_c]
+    pt, pb, pl, pr = geometry.padding
+    if pt or pb or pl or pr:
+        padded[:, :, pt : pt + geometry.height, pl : pl + geometry.width] = x
+        x = padded
+    (sh, sw), oh, ow = geometry.strides, geometry.out_height, geometry.out_width
+    windows = sliding_window_view(x, geometry.kernel, axis=(2, 3))  # (N, C, Hp-kh+1, .., kh, kw)
+    windows = windows[:, :, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw]
+    np.copyto(out, windows.transpose(0, 1, 4, 5, 2, 3))
     return out
 
 
@@ -196,5 +209,7 @@ def stride1_input_gradient(
         dxpad[:, :, shift : shift + length] += part
     dxpad = dxpad.reshape(n, c, hp, wp)
     if pt or pb or pl or pr:
-        return np.ascontiguousarray(dxpad[:, :, pt : pt + geometry.height, pl : pl + geometry.width])
+        return np.ascontiguousarray(
+            dxpad[:, :, pt : pt + geometry.height, pl : pl + geometry.width]
+        )
     return dxpad

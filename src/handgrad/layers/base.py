@@ -122,6 +122,11 @@ class Layer:
         #: Whether backward must return dL/dx; the model turns it off where nothing upstream
         #: needs it (the first layer), which saves one matrix product per batch.
         self.need_input_grad = True
+        #: While True (set by the model for the duration of fit / train_on_batch) the layer may
+        #: return arrays it reuses on its next call and may overwrite the ``dy`` it is given;
+        #: standalone use never sees either.
+        self.reuse_buffers = False
+        self._scratch: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ building
     def build(
@@ -154,6 +159,13 @@ class Layer:
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Shape of one output sample for one input sample of ``input_shape``."""
         return input_shape
+
+    def _scratch_array(self, key: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """A reusable array of ``shape``: the leading rows of one kept for the largest batch."""
+        buf = self._scratch.get(key)
+        if buf is None or buf.dtype != dtype or buf.shape[1:] != shape[1:] or len(buf) < shape[0]:
+            buf = self._scratch[key] = np.empty(shape, dtype)
+        return buf[: shape[0]]
 
     def _ensure_built(self, x: np.ndarray) -> None:
         """Build from the first batch when the layer is used on its own."""

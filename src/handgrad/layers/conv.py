@@ -3,19 +3,20 @@
 Forward, for images ``x`` of shape ``(N, C, H, W)`` and kernels ``W`` of shape ``(F, C, kh, kw)``,
 after zero-padding ``x`` (see :mod:`handgrad.layers._im2col` for the padding rules)::
 
-    z[n, f, i, j] = sum_{c, u, v} x[n, c, i*sh + u, j*sw + v] * W[f, c, u, v] + b[f]
+    z[n, f, i, j] = sum_{c, u, v} xpad[n, c, i*sh + u, j*sw + v] * W[f, c, u, v] + b[f]
     a = g(z)                                         z, a: (N, F, OH, OW)
 
-computed as one matrix product over the im2col matrix ``cols`` of shape ``(C kh kw, N OH OW)``::
+computed as one matrix product per sample over its im2col matrix ``cols[n]`` of shape
+``(C kh kw + 1, OH OW)``, whose last row is the constant 1 that the bias multiplies::
 
-    Z2 = W.reshape(F, C kh kw) @ cols                (F, N OH OW), then moved to (N, F, OH, OW)
+    K = [W.reshape(F, C kh kw) | b]                   (F, C kh kw + 1)
+    z[n] = K @ cols[n]                                (F, OH OW), already in (N, F, ...) layout
 
 Backward, from ``dA = dL/da``::
 
-    dZ = g'(z) * dA                                  (the activation's vector-Jacobian product)
-    dW = (dZ2 @ cols.T).reshape(F, C, kh, kw)        dZ2 = dZ moved to (F, N OH OW)
-    db[f] = sum_{n, i, j} dZ[n, f, i, j]
-    dx = col2im(W.reshape(F, C kh kw).T @ dZ2)       (scatter-add over the kh*kw offsets)
+    dZ = g'(z) * dA                                   (the activation's vector-Jacobian product)
+    [dW | db] = sum_n dZ[n] @ cols[n].T               (the ones row gives db = sum_{n,i,j} dZ)
+    dx = col2im(W.reshape(F, C kh kw).T @ dZ[n])      (scatter-add over the kh*kw offsets)
 
 Sparse connections and weight sharing are what make this cheaper than a Dense layer: each
 output sees only a ``kh x kw`` patch, and all positions share the same ``F`` kernels, so the
@@ -166,28 +167,32 @@ class Conv2D(Layer):
             self.params["b"] = initializers.get(self.bias_initializer)((self.filters,), rng, dtype)
         self._buffers = {}
 
-    def _buffer(self, kind: str, shape: tuple[int, ...], dtype) -> np.ndarray:
-        """A zero-filled work array reused across batches of the same shape.
+    def _buffer(self, kind: str, shape: tuple[int, ...], dtype, reuse: bool = True) -> np.ndarray:
+        """A zero-filled work array; with ``reuse``, kept across batches of the same shape.
 
-        The buffers rely on entries that are never written staying zero (im2col entries that
-        see padding, the extra columns of the wide gradient). A few shapes are kept at once
-        (training batches, the last short batch, evaluation batches).
+        Training reuses its buffers (no allocation per batch); inference, which may run on
+        large batches, gets temporary ones. Reused buffers rely on entries that are never
+        written staying zero (the border of the padded input, the extra columns of the wide
+        gradient, the bias row of ones). A few shapes are kept at once (training batches and
+        the last, shorter one).
         """
         key = (kind, shape, np.dtype(dtype))
-        buf = self._buffers.get(key)
+        buf = self._buffers.get(key) if reuse else None
         if buf is None:
-            if len(self._buffers) >= 6:
-                self._buffers.clear()
-            buf = self._buffers[key] = np.zeros(shape, dtype=dtype)
+            buf = np.zeros(shape, dtype=dtype)
             if kind == "cols" and self.use_bias:
                 buf[:, -1] = 1  # the constant input whose weight is the bias
+            if reuse:
+                if len(self._buffers) >= 9:
+                    self._buffers.clear()
+                self._buffers[key] = buf
         return buf
 
-    def _columns_buffer(self, n: int, dtype) -> np.ndarray:
+    def _columns_buffer(self, n: int, dtype, reuse: bool) -> np.ndarray:
         """The im2col matrix ``(N, C kh kw [+ 1], OH OW)``; with a bias the last row is 1."""
         g = self.geometry
         rows = self.input_shape[0] * g.kernel[0] * g.kernel[1] + self.use_bias
-        return self._buffer("cols", (n, rows, g.out_height * g.out_width), dtype)
+        return self._buffer("cols", (n, rows, g.out_height * g.out_width), dtype, reuse)
 
     def _kernel_matrix(self, dtype) -> np.ndarray:
         """``[W.reshape(F, C kh kw) | b]``: the weights of one output against one column."""
@@ -205,9 +210,14 @@ class Conv2D(Layer):
         check_batch(x, self)
         n, c = x.shape[:2]
         g = self.geometry
-        cols = self._columns_buffer(n, x.dtype)
-        patches = cols[:, : cols.shape[1] - self.use_bias]
-        im2col(x, g, patches.reshape(n, c, *g.kernel, g.out_height, g.out_width))
+        cols = self._columns_buffer(n, x.dtype, reuse=training)
+        patches = cols[:, : cols.shape[1] - self.use_bias]  # a view, also after the reshape
+        pt, pb, pl, pr = g.padding
+        padded = None
+        if pt or pb or pl or pr:
+            shape = (n, c, g.height + pt + pb, g.width + pl + pr)
+            padded = self._buffer("padded", shape, x.dtype, reuse=training)
+        im2col(x, g, patches.reshape(n, c, *g.kernel, g.out_height, g.out_width), padded)
         # One small matrix product per sample, (F, CKK+1) @ (CKK+1, OH OW), which lands
         # directly in the (N, F, OH, OW) layout: no transpose of the output is needed.
         z = np.matmul(self._kernel_matrix(x.dtype), cols)
@@ -231,13 +241,15 @@ class Conv2D(Layer):
         n, f = dz.shape[:2]
         dz3 = dz.reshape(n, f, -1)
         cols = self._cols
-        # dW and db together: sum_n dZ[n] @ cols[n].T, the last column being sum_n,i,j dZ.
-        dk = np.matmul(dz3, cols.transpose(0, 2, 1)).sum(axis=0)
+        # dW and db together: sum_n cols[n] @ dZ[n].T is (C kh kw [+ 1], F), its last row
+        # (the constant input) being db = sum_{n,i,j} dZ. (This operand order is the fastest
+        # of the equivalent products for these shapes.)
+        dk = np.matmul(cols, dz3.transpose(0, 2, 1)).sum(axis=0)
         if self.use_bias:
-            self.grads["W"].reshape(f, -1)[...] = dk[:, :-1]
-            self.grads["b"][...] = dk[:, -1]
+            self.grads["W"].reshape(f, -1)[...] = dk[:-1].T
+            self.grads["b"][...] = dk[-1]
         else:
-            self.grads["W"].reshape(f, -1)[...] = dk
+            self.grads["W"].reshape(f, -1)[...] = dk.T
         if self.regularizers:
             self._add_regularization_grads()
         if not self.need_input_grad:

@@ -112,14 +112,20 @@ class Dense(Layer):
     def forward_logits(self, x, training=False):
         self._ensure_built(x)
         self._x = x
-        z = x @ self.params["W"]
+        w = self.params["W"]
+        if self.reuse_buffers and training:
+            z = np.matmul(x, w, out=self._scratch_array("z", (len(x), self.units), w.dtype))
+        else:
+            z = x @ w
         if self.use_bias:
             z += self.params["b"]
         return z
 
     def forward(self, x, training=False):
         z = self.forward_logits(x, training)
-        a = self.activation.forward(z)
+        act = self.activation
+        # z is this layer's own array, so the activation may overwrite it.
+        a = act.forward(z) if act.forward_inplace is None else act.forward_inplace(z)
         self._a = a
         return a
 
@@ -127,15 +133,22 @@ class Dense(Layer):
     def backward_logits(self, dz):
         np.matmul(self._x.T, dz, out=self.grads["W"])
         if self.use_bias:
-            np.sum(dz, axis=0, out=self.grads["b"])
+            np.add.reduce(dz, axis=0, out=self.grads["b"])
         if self.regularizers:
             self._add_regularization_grads()
         if not self.need_input_grad:
             return None
-        return dz @ self.params["W"].T
+        w_t = self.params["W"].T
+        if self.reuse_buffers:
+            dx = self._scratch_array("dx", (len(dz), w_t.shape[1]), dz.dtype)
+            return np.matmul(dz, w_t, out=dx)
+        return dz @ w_t
 
     def backward(self, dy):
-        return self.backward_logits(self.activation.backward(self._a, dy))
+        act = self.activation
+        if self.reuse_buffers and act.backward_inplace is not None:
+            return self.backward_logits(act.backward_inplace(self._a, dy))
+        return self.backward_logits(act.backward(self._a, dy))
 
     def get_config(self):
         config = super().get_config()

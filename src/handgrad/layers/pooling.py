@@ -17,9 +17,11 @@ row-major order (top row first, then left to right), as PyTorch does; the other 
 get zero. ``"same"`` padding pads with ``-inf`` for max pooling and leaves padding out of the
 average (``count`` is the number of real pixels in the window), as TensorFlow does.
 
-Everything loops over the ``ph * pw`` window offsets only (see :mod:`._im2col`); when the
-windows tile the image exactly (stride equal to the pool size, sizes divisible) the forward
-pass is a single reshape-and-reduce.
+Everything loops over the ``ph * pw`` window offsets only (see :mod:`._im2col`). When the
+windows tile the image exactly (stride equal to the pool size, sizes divisible; the usual
+``MaxPooling2D(2)``) the reduction is separable: across each window's columns, then across its
+rows, each step a whole-batch operation; max pooling also remembers which candidate won each
+comparison, so its backward pass only routes ``dy`` (no comparisons with the output again).
 """
 
 from __future__ import annotations
@@ -74,26 +76,23 @@ class _Pooling2D(Layer):
         _, h, w = input_shape
         g = self.geometry = Geometry.create(h, w, self.pool_size, self.strides, self.padding)
         (ph, pw), (sh, sw) = g.kernel, g.strides
-        self._tiles = (
-            (ph, pw) == (sh, sw) and g.out_height * ph == h and g.out_width * pw == w
-        )
+        self._tiles = (ph, pw) == (sh, sw) and g.out_height * ph == h and g.out_width * pw == w
 
-    def _tile_reduce(self, x: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
-        """Reduce windows that tile ``x`` exactly with ``ufunc`` (``np.maximum`` or ``np.add``).
+    def _tile_sum(self, x: np.ndarray) -> np.ndarray:
+        """Sum over windows that tile ``x`` exactly: across window rows, then columns.
 
-        Separable: first across the window's rows (whole contiguous image rows at a time),
-        then across its columns; ``x.reshape(..., ph, OW, pw).max(axis=(3, 5))`` computes the
-        same but numpy reduces such tiny axes about 50 times slower.
+        ``x.reshape(n, c, OH, ph, OW, pw).sum(axis=(3, 5))`` computes the same, but numpy
+        reduces such tiny axes many times slower than these whole-array additions.
         """
         n, c, h, w = x.shape
         (ph, pw), oh = self.geometry.kernel, self.geometry.out_height
         rows = x.reshape(n, c, oh, ph, w)
         m = rows[:, :, :, 0].copy()
         for u in range(1, ph):
-            ufunc(m, rows[:, :, :, u], out=m)
+            m += rows[:, :, :, u]
         y = np.ascontiguousarray(m[..., ::pw])
         for v in range(1, pw):
-            ufunc(y, m[..., v::pw], out=y)
+            y += m[..., v::pw]
         return y
 
     def get_config(self):
@@ -128,25 +127,45 @@ class MaxPooling2D(_Pooling2D):
         super().__init__(pool_size, strides, padding, **kwargs)
         self._x: np.ndarray | None = None
         self._y: np.ndarray | None = None
+        self._winners = None
 
     def forward(self, x, training=False):
         self._ensure_built(x)
         check_batch(x, self)
-        g = self.geometry
+        self._x, self._winners = x, None
         if self._tiles:
-            y = self._tile_reduce(x, np.maximum)
+            y, winners = self._tile_max(x, record=training)
+            self._winners = winners if training else None
         else:
+            g = self.geometry
             y = np.full((*x.shape[:2], g.out_height, g.out_width), -np.inf, dtype=x.dtype)
             for _, _, o_r, o_c, i_r, i_c in g.offsets:
                 np.maximum(y[:, :, o_r, o_c], x[:, :, i_r, i_c], out=y[:, :, o_r, o_c])
-        self._x, self._y = x, y
+        self._y = y
         return y
 
+    def _tile_max(self, x: np.ndarray, record: bool):
+        """Max over windows that tile ``x``: across each window row, then across the rows.
+
+        Column stage: ``m[n, c, h, j] = max_v x[n, c, h, j*pw + v]``; row stage:
+        ``y[n, c, i, j] = max_u m[n, c, i*ph + u, j]``. With ``record``, each stage also keeps
+        where a candidate strictly beat all earlier ones, which pins down the winner (the
+        first maximal element in row-major order) for the backward pass.
+        """
+        n, c, h, _ = x.shape
+        (ph, pw), oh, ow = self.geometry.kernel, self.geometry.out_height, self.geometry.out_width
+        m, col_better = _running_max([x[..., v::pw] for v in range(pw)], record)
+        rows = m.reshape(n, c, oh, ph, ow)
+        y, row_better = _running_max([rows[:, :, :, u] for u in range(ph)], record)
+        return y, (col_better, row_better)
+
     def backward(self, dy):
+        if self._tiles:
+            return self._tile_backward(dy)
         # Offsets are visited in row-major order and an element only receives dy where it
         # equals the max and no earlier offset of its window did: one winner per window.
         x, y, g = self._x, self._y, self.geometry
-        dx = (np.empty if self._tiles else np.zeros)(x.shape, dtype=dy.dtype)
+        dx = np.zeros(x.shape, dtype=dy.dtype)
         last = len(g.offsets) - 1
         taken = None if g.full else np.zeros(y.shape, dtype=bool)
         for k, (_, _, o_r, o_c, i_r, i_c) in enumerate(g.offsets):
@@ -164,6 +183,48 @@ class MaxPooling2D(_Pooling2D):
             else:
                 np.multiply(hit, dy[:, :, o_r, o_c], out=dx[:, :, i_r, i_c])
         return dx
+
+    def _tile_backward(self, dy):
+        x = self._x
+        if self._winners is None:  # the forward pass was in inference mode
+            self._winners = self._tile_max(x, record=True)[1]
+        col_better, row_better = self._winners
+        n, c, h, _ = x.shape
+        (ph, pw), oh, ow = self.geometry.kernel, self.geometry.out_height, self.geometry.out_width
+        dm = np.empty((n, c, oh, ph, ow), dtype=dy.dtype)
+        _route(dy, row_better, [dm[:, :, :, u] for u in range(ph)])
+        dx = np.empty(x.shape, dtype=dy.dtype)
+        _route(dm.reshape(n, c, h, ow), col_better, [dx[..., v::pw] for v in range(pw)])
+        return dx
+
+
+def _running_max(candidates: list[np.ndarray], record: bool):
+    """Element-wise max of the candidates, and with ``record`` the masks
+    ``better[k - 1] = candidates[k] > max(candidates[:k])`` (ties keep the earlier one)."""
+    best = np.array(candidates[0])  # a copy: candidates may be views of the input
+    better = []
+    for cand in candidates[1:]:
+        if record:
+            better.append(cand > best)
+        np.maximum(best, cand, out=best)
+    return best, better
+
+
+def _route(grad: np.ndarray, better: list[np.ndarray], outs: list[np.ndarray]) -> None:
+    """Write ``grad`` into ``outs[k]`` where candidate ``k`` won the running max, 0 elsewhere.
+
+    The winner is the last candidate that beat all earlier ones: walking back from the last,
+    candidate ``k`` wins where it did so and no later candidate did.
+    """
+    free = None  # where no later candidate won
+    for k in range(len(outs) - 1, 0, -1):
+        won = better[k - 1] if free is None else better[k - 1] & free
+        np.multiply(won, grad, out=outs[k])
+        free = ~better[k - 1] if free is None else free & ~better[k - 1]
+    if free is None:
+        np.copyto(outs[0], grad)
+    else:
+        np.multiply(free, grad, out=outs[0])
 
 
 class AveragePooling2D(_Pooling2D):
@@ -191,7 +252,7 @@ class AveragePooling2D(_Pooling2D):
         check_batch(x, self)
         g = self.geometry
         if self._tiles:
-            y = self._tile_reduce(x, np.add)
+            y = self._tile_sum(x)
         else:
             y = np.zeros((*x.shape[:2], g.out_height, g.out_width), dtype=x.dtype)
             for _, _, o_r, o_c, i_r, i_c in g.offsets:
