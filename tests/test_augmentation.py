@@ -257,3 +257,43 @@ def test_tta_predict_for_a_flat_input_model():
     np.testing.assert_allclose(got, expected, rtol=1e-6)
     with pytest.raises(ValueError, match="at least one transform"):
         aug.tta_predict(model, x, [], image_shape=(1, 6, 6))
+
+
+def test_public_module_path_and_fit_integration():
+    assert hg.data.augmentation is aug
+    calls = []
+
+    def spy(x):
+        calls.append(x.shape)
+        return x
+
+    pipeline = aug.Compose([aug.RandomShift(1), spy], seed=0)
+    model = hg.Sequential(
+        [L.Conv2D(2, 3, input_shape=(1, 6, 6)), L.Flatten(), L.Dense(2, activation="softmax")],
+        seed=0,
+    )
+    model.compile("categorical_crossentropy", "sgd")
+    x = asymmetric_images(n=10, c=1)
+    y = np.arange(10) % 2
+    model.fit(x, y, epochs=2, batch_size=4, augment=pipeline, validation_data=(x, y), verbose=0)
+    assert calls == [(4, 1, 6, 6), (4, 1, 6, 6), (2, 1, 6, 6)] * 2  # training batches only
+
+
+def test_model_predict_tta_is_the_mean_over_transforms():
+    import handgrad as hg
+    from handgrad.data import augmentation as aug
+
+    rng = np.random.default_rng(0)
+    X = rng.random((6, 1, 8, 8)).astype(np.float32)
+    model = hg.Sequential(
+        [hg.layers.Conv2D(2, 3, input_shape=(1, 8, 8)), hg.layers.Flatten(),
+         hg.layers.Dense(3, "softmax")],
+        seed=0,
+    )
+    transforms = aug.tta_transforms()
+    expected = np.mean([model.predict(t(X)) for t in transforms], axis=0)
+    np.testing.assert_allclose(model.predict(X, tta=transforms), expected, rtol=1e-6)
+    np.testing.assert_allclose(model.predict(X, tta=True), expected, rtol=1e-6)
+    np.testing.assert_array_equal(model.predict(X, tta=False), model.predict(X))
+    with pytest.raises(TypeError, match="callables"):
+        model.predict(X, tta=[3])

@@ -478,3 +478,24 @@ def test_callback_list_calls_on_batch_end_only_for_overriders():
     assert counter.calls == [(0, 8), (1, 8), (2, 4)] * 2
     with pytest.raises(TypeError, match="Callback instances, got 3"):
         CallbackList([3], None, {})
+
+
+def test_csv_logger_file_is_closed_when_a_callback_raises(tmp_path):
+    import numpy as np
+
+    import handgrad as hg
+
+    class Boom(hg.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("boom")
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((20, 3)).astype("float32"), rng.integers(0, 2, 20)
+    model = hg.Sequential([hg.layers.Dense(1, "sigmoid", input_dim=3)], seed=0)
+    model.compile("binary_crossentropy", "sgd")
+    logger = hg.callbacks.CSVLogger(tmp_path / "log.csv")
+    with pytest.raises(RuntimeError, match="boom"):
+        model.fit(X, y, epochs=5, verbose=0, callbacks=[logger, Boom()])
+    rows = (tmp_path / "log.csv").read_text().splitlines()
+    assert len(rows) == 3  # header + the two finished epochs, flushed and closed

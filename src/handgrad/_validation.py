@@ -146,6 +146,31 @@ def prepare_targets(y: Any, n: int, loss: Loss, n_out: int, dtype, argument: str
     return arr.astype(dtype)
 
 
+#: Output activations whose values a cross-entropy can take the log of (probabilities in
+#: [0, 1]), the natural one first.
+PROBABILITY_OUTPUTS = {
+    "binary_crossentropy": ("sigmoid", "softmax", "hard_sigmoid"),
+    "categorical_crossentropy": ("softmax", "sigmoid", "hard_sigmoid"),
+}
+
+
+def check_output_activation(loss: Loss, last_layer: Any) -> None:
+    """Refuse a cross-entropy on an output layer that does not produce probabilities.
+
+    A linear or ReLU output would be clipped to ``[eps, 1 - eps]`` inside the loss and train
+    on garbage; layers without an activation (e.g. a final Dropout) are not judged.
+    """
+    allowed = PROBABILITY_OUTPUTS.get(loss.name)
+    name = getattr(getattr(last_layer, "activation", None), "name", None)
+    if allowed is None or name is None or name in allowed:
+        return
+    raise ValueError(
+        f"{loss.name} needs probabilities from the output layer, but layer "
+        f"{last_layer.name!r} ends with activation {name!r}; give it activation="
+        f"{allowed[0]!r}" + (" (or use the loss 'mse' for regression)" if name == "linear" else "")
+    )
+
+
 def class_labels(y: np.ndarray, loss: Loss) -> np.ndarray | None:
     """Integer class of each prepared target, or None when the task is not classification."""
     if y.ndim == 1:

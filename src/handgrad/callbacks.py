@@ -65,6 +65,13 @@ class Callback:
     def set_params(self, params: dict[str, Any]) -> None:
         self.params = params
 
+    def check_log_keys(self, keys: list[str]) -> None:
+        """Raise before training if the callback needs an epoch log ``fit`` will not produce.
+
+        ``keys`` are the names the epoch logs will hold (``loss``, the metrics, their ``val_``
+        twins when there is validation data, ``lr``). The default accepts anything.
+        """
+
     def on_train_begin(self, logs: dict | None = None) -> None: ...
 
     def on_train_end(self, logs: dict | None = None) -> None: ...
@@ -304,13 +311,18 @@ def _monitor_value(logs: dict | None, monitor: str, owner: str) -> float:
     logs = logs or {}
     if monitor not in logs:
         hint = ""
-        if monitor.startswith("val_"):
+        if monitor.startswith("val_") and not any(k.startswith("val_") for k in logs):
             hint = " (val_ values need fit(validation_data=...) or validation_split=)"
         raise ValueError(
             f"{owner} monitors {monitor!r}, which is not in the epoch logs{hint}; available: "
             f"{', '.join(sorted(logs)) or 'none'}"
         )
     return float(logs[monitor])
+
+
+def _check_monitor_logged(monitor: str, keys: list[str], owner: str) -> None:
+    """The error :func:`_monitor_value` would raise after the first epoch, raised up front."""
+    _monitor_value(dict.fromkeys(keys, 0.0), monitor, owner)
 
 
 def _check_number(value: Any, argument: str, *, minimum: float = 0.0) -> float:
@@ -421,6 +433,9 @@ class EarlyStopping(Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
+
+    def check_log_keys(self, keys):
+        _check_monitor_logged(self.monitor, keys, "EarlyStopping")
 
     def on_epoch_end(self, epoch, logs=None):
         current = _monitor_value(logs, self.monitor, "EarlyStopping")
@@ -604,6 +619,9 @@ class ReduceLROnPlateau(Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
+
+    def check_log_keys(self, keys):
+        _check_monitor_logged(self.monitor, keys, "ReduceLROnPlateau")
 
     def on_epoch_end(self, epoch, logs=None):
         current = _monitor_value(logs, self.monitor, "ReduceLROnPlateau")
@@ -806,6 +824,11 @@ class ModelCheckpoint(Callback):
 
     def on_train_begin(self, logs=None):
         self.best = None
+
+    def check_log_keys(self, keys):
+        if self.save_best_only:
+            _check_monitor_logged(self.monitor, keys, "ModelCheckpoint")
+        self._path(0, dict.fromkeys(keys, 0.0))  # placeholders the logs cannot fill
 
     def _path(self, epoch: int, logs: dict) -> str:
         try:

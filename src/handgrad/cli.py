@@ -446,8 +446,15 @@ def cmd_tune(args) -> int:
 
 
 # ----------------------------------------------------------------------- parser
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (no usage block), exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="handgrad", description="Deep learning in plain NumPy: train, evaluate, predict, plot."
     )
     parser.add_argument("--version", action="version", version=f"handgrad {__version__}")
@@ -471,9 +478,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="loss (default: categorical_crossentropy with a softmax output)")
     t.add_argument("--optimizer", default="sgd", choices=["sgd", "momentum", "rmsprop", "adam"])
     t.add_argument("--momentum", type=float, default=0.0, help="momentum for sgd/momentum")
-    t.add_argument("--lr", type=_float_list, default=[0.1, 0.5, 1.0, 2.0],
+    t.add_argument("--lr", type=_float_list, default=[0.5, 1.0, 2.0, 4.0],
                    help="learning rate(s), comma-separated: one model per rate "
-                        "(default: 0.1,0.5,1,2)")
+                        "(default: 0.5,1,2,4)")
     t.add_argument("--schedule", default="none",
                    help="none, inverse_time:DECAY, exponential:BASE, inverse_sqrt:K, step:FACTOR:EVERY")
     t.add_argument("--epochs", type=_positive_int, default=500,

@@ -37,6 +37,7 @@ from ._split import stratified_indices
 from .callbacks import Callback, CallbackList, History, ProgressBar
 from .diagnostics import record_input_stats
 from .layers.base import Layer, check_positive_int
+from .layers.conv import Conv2D
 
 __all__ = ["Sequential", "DivergenceWarning"]
 
@@ -113,6 +114,11 @@ class Sequential:
         self.epochs_trained = 0
         self._shuffle_rng = np.random.default_rng([self.seed, 1])
         self._split_rng = np.random.default_rng([self.seed, 3])
+        if isinstance(layers, Layer):
+            raise TypeError(
+                f"layers must be a list of layers, got a single {type(layers).__name__}; "
+                "wrap it in a list: Sequential([layer])"
+            )
         for layer in layers or []:
             self.add(layer)
 
@@ -151,7 +157,10 @@ class Sequential:
                 f"layer {layer.name!r} was built for inputs {layer.input_shape} but receives "
                 f"{tuple(input_shape)}"
             )
-        if layer.output_shape and layer.output_shape[-1:] == (1,):
+        # Softmax normalizes over the channels for Conv2D (axis 0 of a sample), over the last
+        # axis otherwise.
+        softmax_axis = 0 if isinstance(layer, Conv2D) else -1
+        if layer.output_shape and layer.output_shape[softmax_axis] == 1:
             if getattr(getattr(layer, "activation", None), "name", None) == "softmax":
                 raise ValueError(
                     f"layer {layer.name!r} applies softmax to a single unit, which always "
@@ -216,6 +225,7 @@ class Sequential:
         ys = V.prepare_targets(
             y, len(xs), self.loss, int(np.prod(self.output_shape)), self.dtype, argument_y
         )
+        V.check_output_activation(self.loss, self._layers[-1])
         return xs, ys
 
     def _check_validation_data(self, validation_data):
@@ -440,6 +450,15 @@ class Sequential:
         batch_size = V.check_batch_size(batch_size)
         if verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+        if callbacks is not None and not isinstance(callbacks, (list, tuple)):
+            what = type(callbacks).__name__
+            raise TypeError(
+                f"callbacks must be a list of Callback instances, got "
+                f"{'a single ' + what if isinstance(callbacks, Callback) else what}; "
+                "wrap it in a list: callbacks=[...]"
+            )
         if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)):
             raise TypeError(f"initial_epoch must be an int, got {initial_epoch!r}")
         if not 0 <= initial_epoch < epochs:
@@ -457,13 +476,16 @@ class Sequential:
             val = self._check_validation_data(validation_data)
         elif validation_split > 0:
             xs, ys, sw, val = self._split_validation(xs, ys, sw, validation_split)
-        self._input_stats = record_input_stats(xs, ys, self.seed)  # for history.diagnose()
         user_callbacks = list(callbacks or [])
+        names = ["loss", *self.metric_fns]
+        log_keys = [*names, *(f"val_{k}" for k in names if val is not None), "lr"]
         for cb in user_callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(
                     f"callbacks must be handgrad.callbacks.Callback instances, got {cb!r}"
                 )
+            cb.check_log_keys(log_keys)  # e.g. a monitor that will never be logged
+        self._input_stats = record_input_stats(xs, ys, self.seed)  # for history.diagnose()
 
         history = History()
         self.history = history
@@ -535,6 +557,11 @@ class Sequential:
                 "the history so far is returned.",
                 file=sys.stderr,
             )
+        except BaseException:
+            # Any other error still ends the callbacks' work (closes a CSVLogger's file, restores
+            # EarlyStopping's best weights) before it propagates.
+            cbs.on_train_end(logs)
+            raise
         cbs.on_train_end(logs)
         return history
 
@@ -643,10 +670,22 @@ class Sequential:
             x = layer.forward(x, training)
         return x
 
-    def predict(self, x: Any, batch_size: int = 1024) -> np.ndarray:
-        """Outputs of the last layer (probabilities for softmax / sigmoid), in batches."""
+    def predict(self, x: Any, batch_size: int | None = 1024, tta: Any = None) -> np.ndarray:
+        """Outputs of the last layer (probabilities for softmax / sigmoid), in batches.
+
+        ``batch_size=None`` uses the default, 1024 samples per batch. With ``tta`` (test-time
+        augmentation) the result is the average of the predictions on fixed transformed copies
+        of ``x``: ``tta=True`` uses ``handgrad.data.augmentation.tta_transforms()`` (the notes'
+        angles -15/0/15 and fixed crops and sizes), or pass a list of callables ``t(x) -> x``.
+        Images must be (N, C, H, W); see ``augmentation.tta_predict`` for flat inputs.
+        """
+        if tta is not None and tta is not False:
+            from .data.augmentation import tta_predict
+
+            transforms = None if tta is True else tta
+            return tta_predict(self, x, transforms, batch_size=batch_size or 1024)
         xs = self._check_x(x)
-        batch_size = V.check_batch_size(batch_size, allow_none=False)
+        batch_size = V.check_batch_size(batch_size) or 1024
         outs = [
             self._forward(xs[i : i + batch_size]) for i in range(0, len(xs), batch_size)
         ]
@@ -680,13 +719,16 @@ class Sequential:
         return result
 
     def evaluate(
-        self, x: Any, y: Any, batch_size: int = 1024, sample_weight: Any = None
+        self, x: Any, y: Any, batch_size: int | None = 1024, sample_weight: Any = None
     ) -> dict[str, float]:
-        """Loss (including regularization penalties) and metrics on ``(x, y)``, as a dict."""
+        """Loss (including regularization penalties) and metrics on ``(x, y)``, as a dict.
+
+        ``batch_size=None`` uses the default, 1024 samples per batch.
+        """
         self._require_compiled("evaluate")
         xs, ys = self._check_xy(x, y)
         sw = V.check_sample_weight(sample_weight, len(xs))
-        batch_size = V.check_batch_size(batch_size, allow_none=False)
+        batch_size = V.check_batch_size(batch_size) or 1024
         return self._evaluate_arrays(xs, ys, sw, batch_size)
 
     # ------------------------------------------------------------------ weights

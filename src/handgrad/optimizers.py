@@ -267,6 +267,8 @@ class Momentum(Optimizer):
     def __init__(self, learning_rate: Any = 0.01, beta: float = 0.9, bias_correction: bool = False):
         super().__init__(learning_rate)
         self.beta = _check_rate(beta, "beta", upper=1.0)
+        if not isinstance(bias_correction, (bool, np.bool_)):
+            raise TypeError(f"bias_correction must be True or False, got {bias_correction!r}")
         self.bias_correction = bool(bias_correction)
 
     def _update(self, i, param, grad, lr):

@@ -121,7 +121,9 @@ class StepDecay(Schedule):
     def __init__(self, initial: float, factor: float = 0.5, every: int = 10) -> None:
         self.initial = _check(initial, "initial")
         self.factor = _check(factor, "factor")
-        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)):
+            raise TypeError(f"every must be an int >= 1, got {every!r}")
+        if every < 1:
             raise ValueError(f"every must be an int >= 1, got {every!r}")
         self.every = int(every)
 

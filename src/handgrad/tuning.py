@@ -94,7 +94,13 @@ from typing import Any
 import numpy as np
 
 from ._split import stratified_indices
-from .callbacks import Callback, _check_monitor, _monitor_value, _resolve_mode
+from .callbacks import (
+    Callback,
+    _check_monitor,
+    _check_monitor_logged,
+    _monitor_value,
+    _resolve_mode,
+)
 from .io import atomic_write
 from .model import DivergenceWarning, Sequential
 
@@ -470,6 +476,8 @@ def build_mlp(
 ) -> Sequential:
     """A compiled multilayer perceptron ``n_features -> hidden... -> n_outputs``.
 
+    ``hidden`` lists the hidden layer sizes (an int is one hidden layer, ``[]`` none).
+
     Each hidden layer is ``Dense(units, activation)`` (or ``Dense -> BatchNormalization ->
     Activation`` with ``batch_norm``), followed by ``Dropout(dropout)`` when ``dropout > 0``;
     its kernel gets ``L2(l2)`` when ``l2 > 0``. The output layer is softmax for categorical
@@ -480,6 +488,8 @@ def build_mlp(
     """
     from . import layers, regularizers
 
+    if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
+        hidden = [hidden]  # one hidden layer, as in the template and scikit-learn
     if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
         raise TypeError(f"hidden must be a list of layer sizes, got {hidden!r}")
     stack: list[Any] = []
@@ -777,6 +787,9 @@ class _TrialCallback(Callback):
         self.curve: list[float] = []
         self.pruned = False
 
+    def check_log_keys(self, keys):
+        _check_monitor_logged(self.monitor, keys, "the search")
+
     def on_epoch_end(self, epoch, logs=None):
         value = _monitor_value(logs, self.monitor, "the search")
         self.curve.append(value if math.isfinite(value) else None)
@@ -998,9 +1011,11 @@ def _check_positive(value: Any, argument: str, allow_none: bool = False) -> int 
 
 
 def _check_array(value: Any, argument: str) -> np.ndarray:
-    from ._validation import as_real_array
+    from ._validation import as_real_array, check_finite
 
-    return as_real_array(value, argument)
+    arr = as_real_array(value, argument)
+    check_finite(arr, argument)
+    return arr
 
 
 def _class_labels(y: np.ndarray) -> np.ndarray | None:

@@ -7,7 +7,7 @@
   ``MinMaxScaler``, ``batches``.
 """
 
-from . import datasets, loaders, preprocessing
+from . import augmentation, datasets, loaders, preprocessing
 from .datasets import list_datasets
 from .loaders import cache_dir, load_csv, load_idx
 from .preprocessing import (
@@ -20,6 +20,7 @@ from .preprocessing import (
 )
 
 __all__ = [
+    "augmentation",
     "datasets",
     "loaders",
     "preprocessing",

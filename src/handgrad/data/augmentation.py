@@ -106,6 +106,12 @@ def _range(value: Any, argument: str, symmetric_about: float = 0.0) -> tuple[flo
     return symmetric_about - v, symmetric_about + v
 
 
+def _flag(value: Any, argument: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{argument} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def _int_pair(value: Any, argument: str) -> tuple[int, int]:
     items = value if isinstance(value, (tuple, list)) else (value, value)
     if len(items) != 2 or any(
@@ -239,7 +245,8 @@ class Flip(Transform):
     """Mirror every image left-right (``horizontal``) and/or top-bottom (``vertical``)."""
 
     def __init__(self, horizontal: bool = True, vertical: bool = False) -> None:
-        self.horizontal, self.vertical = bool(horizontal), bool(vertical)
+        self.horizontal = _flag(horizontal, "horizontal")
+        self.vertical = _flag(vertical, "vertical")
 
     def apply(self, x):
         return np.ascontiguousarray(
@@ -339,9 +346,10 @@ class RandomFlip(RandomTransform):
         self, horizontal: bool = True, vertical: bool = False, probability: float = 0.5, seed=None
     ):
         super().__init__(seed)
-        if not (horizontal or vertical):
+        self.horizontal = _flag(horizontal, "horizontal")
+        self.vertical = _flag(vertical, "vertical")
+        if not (self.horizontal or self.vertical):
             raise ValueError("RandomFlip needs horizontal=True and/or vertical=True")
-        self.horizontal, self.vertical = bool(horizontal), bool(vertical)
         self.probability = _number(probability, "probability", minimum=0.0)
         if self.probability > 1:
             raise ValueError(f"probability must be in [0, 1], got {probability}")

@@ -368,6 +368,9 @@ def mnist(
         ``X`` float32 in [0, 1] of shape ``(N, 784)`` (``(N, 1, 28, 28)`` with
         ``images=True``); ``y`` int64 labels 0-9.
     """
+    for flag, name in ((download, "download"), (images, "images")):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
     folder = Path(path) if path is not None else cache_dir() / "mnist"
     if folder.exists() and not folder.is_dir():
         raise ValueError(

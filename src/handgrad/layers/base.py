@@ -42,18 +42,29 @@ def _auto_name(cls_name: str) -> str:
     return base if n == 0 else f"{base}_{n}"
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def _as_shape(value: Any, argument: str) -> tuple[int, ...]:
-    if isinstance(value, (int, np.integer)):
-        value = (int(value),)
+    """A tuple of positive ints from an int or a sequence of ints (sizes are never rounded)."""
+    items = (value,) if _is_int(value) else value
     try:
-        shape = tuple(int(v) for v in value)
+        items = None if isinstance(items, (str, bytes)) else tuple(items)
     except TypeError:
-        raise TypeError(
-            f"{argument} must be an int or a tuple of ints, got {type(value).__name__}"
-        ) from None
-    if not shape or any(v <= 0 for v in shape):
-        raise ValueError(f"{argument} must contain positive sizes, got {tuple(value)}")
-    return shape
+        items = None
+    if items is None or not all(_is_int(v) for v in items):
+        raise TypeError(f"{argument} must be an int or a tuple of ints, got {value!r}")
+    if not items or any(v <= 0 for v in items):
+        raise ValueError(f"{argument} must contain positive sizes, got {items}")
+    return tuple(int(v) for v in items)
+
+
+def check_bool(value: Any, argument: str) -> bool:
+    """Validate a flag: True or False (NumPy bools too); strings and numbers are refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{argument} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def check_positive_int(value: Any, argument: str) -> int:
@@ -106,7 +117,9 @@ class Layer:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a string, got {type(name).__name__}")
         self.name = name or _auto_name(type(self).__name__)
-        self.trainable = bool(trainable)
+        self.trainable = check_bool(trainable, "trainable")
+        if seed is not None and not (_is_int(seed) and seed >= 0):
+            raise TypeError(f"seed must be a non-negative int or None, got {seed!r}")
         self.seed = seed
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}

@@ -29,11 +29,15 @@ from typing import Any
 
 import numpy as np
 
-from .. import activations, constraints, initializers, regularizers
+from .. import initializers
 from ._im2col import Geometry, col2im, im2col, pair, stride1_input_gradient
+from ._kernel import configure_kernel, kernel_config
 from .base import Layer, check_positive_int
 
 __all__ = ["Conv2D"]
+
+#: Multiply-adds per product above which OpenBLAS may use several threads (65536 * 4).
+_BLAS_THREADING_SIZE = 2**18
 
 
 def _check_padding(padding: Any, name: str):
@@ -125,22 +129,16 @@ class Conv2D(Layer):
         self.kernel_size = pair(kernel_size, f"Conv2D {name!r} kernel_size")
         self.strides = pair(strides, f"Conv2D {name!r} strides")
         self.padding = _check_padding(padding, name)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer or initializers.default_kernel_initializer(
-            self.activation.name
+        configure_kernel(
+            self,
+            "Conv2D",
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            kernel_constraint,
         )
-        initializers.get(self.kernel_initializer)
-        self.bias_initializer = bias_initializer
-        initializers.get(self.bias_initializer)
-        reg = regularizers.get(kernel_regularizer)
-        if reg is not None:
-            self.regularizers["W"] = reg
-        con = constraints.get(kernel_constraint)
-        if con is not None:
-            self.constraints["W"] = con
-        if self.activation.name in ("sigmoid", "softmax"):
-            self.fused_activation = self.activation.name
         self.geometry: Geometry | None = None
         self._cols: np.ndarray | None = None
         self._a: np.ndarray | None = None
@@ -242,9 +240,13 @@ class Conv2D(Layer):
         dz3 = dz.reshape(n, f, -1)
         cols = self._cols
         # dW and db together: sum_n cols[n] @ dZ[n].T is (C kh kw [+ 1], F), its last row
-        # (the constant input) being db = sum_{n,i,j} dZ. (This operand order is the fastest
-        # of the equivalent products for these shapes.)
-        dk = np.matmul(cols, dz3.transpose(0, 2, 1)).sum(axis=0)
+        # (the constant input) being db = sum_{n,i,j} dZ.
+        dz_t = dz3.transpose(0, 2, 1)
+        if cols.shape[1] * dz3.shape[1] * dz3.shape[2] > _BLAS_THREADING_SIZE:
+            # OpenBLAS may split a product this large across threads, and its threaded kernel
+            # with a transposed operand stalls badly on busy cores: give it a contiguous one.
+            dz_t = np.ascontiguousarray(dz_t)
+        dk = np.matmul(cols, dz_t).sum(axis=0)
         if self.use_bias:
             self.grads["W"].reshape(f, -1)[...] = dk[:-1].T
             self.grads["b"][...] = dk[-1]
@@ -282,15 +284,6 @@ class Conv2D(Layer):
             kernel_size=list(self.kernel_size),
             strides=list(self.strides),
             padding=self.padding if isinstance(self.padding, str) else list(self.padding),
-            activation=self.activation.name,
-            use_bias=self.use_bias,
-            kernel_initializer=self.kernel_initializer,
-            bias_initializer=self.bias_initializer,
-            kernel_regularizer=(
-                self.regularizers["W"].get_config() if "W" in self.regularizers else None
-            ),
-            kernel_constraint=(
-                self.constraints["W"].get_config() if "W" in self.constraints else None
-            ),
+            **kernel_config(self),
         )
         return config

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import activations, constraints, initializers, regularizers
+from .. import initializers
+from ._kernel import configure_kernel, kernel_config
 from .base import Layer, check_positive_int
 
 
@@ -73,22 +74,16 @@ class Dense(Layer):
     ) -> None:
         super().__init__(**kwargs)
         self.units = check_positive_int(units, f"Dense {self.name!r} units")
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer or initializers.default_kernel_initializer(
-            self.activation.name
+        configure_kernel(
+            self,
+            "Dense",
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            kernel_constraint,
         )
-        initializers.get(self.kernel_initializer)
-        self.bias_initializer = bias_initializer
-        initializers.get(self.bias_initializer)
-        reg = regularizers.get(kernel_regularizer)
-        if reg is not None:
-            self.regularizers["W"] = reg
-        con = constraints.get(kernel_constraint)
-        if con is not None:
-            self.constraints["W"] = con
-        if self.activation.name in ("sigmoid", "softmax"):
-            self.fused_activation = self.activation.name
         self._x: np.ndarray | None = None
         self._a: np.ndarray | None = None
 
@@ -154,15 +149,6 @@ class Dense(Layer):
         config = super().get_config()
         config.update(
             units=self.units,
-            activation=self.activation.name,
-            use_bias=self.use_bias,
-            kernel_initializer=self.kernel_initializer,
-            bias_initializer=self.bias_initializer,
-            kernel_regularizer=(
-                self.regularizers["W"].get_config() if "W" in self.regularizers else None
-            ),
-            kernel_constraint=(
-                self.constraints["W"].get_config() if "W" in self.constraints else None
-            ),
+            **kernel_config(self),
         )
         return config

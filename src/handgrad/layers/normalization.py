@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Layer
+from .base import Layer, check_bool
 
 
 def _check_unit_interval(value: Any, argument: str, *, open_low: bool) -> float:
@@ -94,8 +94,8 @@ class BatchNormalization(Layer):
         super().__init__(**kwargs)
         self.momentum = _check_unit_interval(momentum, "momentum", open_low=False)
         self.epsilon = _check_unit_interval(epsilon, "epsilon", open_low=True)
-        self.center = bool(center)
-        self.scale = bool(scale)
+        self.center = check_bool(center, "BatchNormalization center")
+        self.scale = check_bool(scale, "BatchNormalization scale")
         self._cache: tuple | None = None
 
     def compute_output_shape(self, input_shape):
