@@ -66,7 +66,7 @@ def init_weights(sizes: list[int], seed: int = 0) -> list[tuple[np.ndarray, np.n
     """He-uniform float32 weights ``(fan_in, fan_out)`` and zero biases for the NumPy loops."""
     rng = np.random.default_rng(seed)
     out = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
         limit = math.sqrt(6.0 / fan_in)
         w = rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32)
         out.append((w, np.zeros(fan_out, np.float32)))
@@ -95,7 +95,7 @@ def _bound_runner(x: np.ndarray, weights: list[np.ndarray], batch_size: int) -> 
             xb = x[lo : lo + bs]
             m = len(xb)
             a = xb
-            for w, z in zip(weights, acts):
+            for w, z in zip(weights, acts, strict=True):
                 np.matmul(a, w, out=z[:m])
                 a = z[:m]
             for i in range(len(weights) - 1, -1, -1):
@@ -190,7 +190,7 @@ class NumpyMLP:
                 np.matmul(dz, w.T, out=below)
                 self._backprop_mask(zs[i - 1], self.mask[i - 1][:m], below)
                 dz = below
-        for (w, b), (gw, gb) in zip(self.params, self.grads):
+        for (w, b), (gw, gb) in zip(self.params, self.grads, strict=True):
             gw *= self.lr
             w -= gw
             gb *= self.lr
@@ -238,16 +238,22 @@ def handgrad_mlp(x: np.ndarray, y: np.ndarray, batch_size: int) -> Runner:
 
 
 # -------------------------------------------------------------------------------------- torch
-def torch_mlp(x: np.ndarray, y: np.ndarray, batch_size: int, hidden: str = "relu",
-              sizes: list[int] | None = None, lr: float = C.MLP_LEARNING_RATE,
-              shuffle: bool = True) -> Runner:
+def torch_mlp(
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    hidden: str = "relu",
+    sizes: list[int] | None = None,
+    lr: float = C.MLP_LEARNING_RATE,
+    shuffle: bool = True,
+) -> Runner:
     import torch
     from torch import nn
 
     sizes = sizes or [x.shape[1], *C.MLP_HIDDEN, C.MLP_CLASSES]
     torch.manual_seed(0)
     modules: list[nn.Module] = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         modules.append(nn.Linear(fan_in, fan_out))
         if i < len(sizes) - 2:
             modules.append(nn.ReLU() if hidden == "relu" else nn.Sigmoid())
@@ -277,9 +283,15 @@ def torch_mlp(x: np.ndarray, y: np.ndarray, batch_size: int, hidden: str = "relu
 
 
 # ------------------------------------------------------------------------------------ sklearn
-def sklearn_mlp(x: np.ndarray, y: np.ndarray, batch_size: int, hidden: str = "relu",
-                sizes: list[int] | None = None, lr: float = C.MLP_LEARNING_RATE,
-                shuffle: bool = True) -> Runner:
+def sklearn_mlp(
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    hidden: str = "relu",
+    sizes: list[int] | None = None,
+    lr: float = C.MLP_LEARNING_RATE,
+    shuffle: bool = True,
+) -> Runner:
     from sklearn.neural_network import MLPClassifier
 
     sizes = sizes or [x.shape[1], *C.MLP_HIDDEN, C.MLP_CLASSES]
@@ -391,8 +403,10 @@ def memory_child(contender: str, samples: int, batch_size: int) -> dict:
     run()
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    peak = _status_bytes("VmHWM") if reset else (
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = (
+        _status_bytes("VmHWM")
+        if reset
+        else (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     )
     data = x.nbytes + y.nbytes
     rss_growth = max(0, peak - rss_before)
@@ -410,8 +424,16 @@ def memory_child(contender: str, samples: int, batch_size: int) -> dict:
 def measure_memory(samples: int, batch_size: int, contenders: list[str]) -> list[dict]:
     results = []
     for contender in contenders:
-        cmd = [sys.executable, __file__, "--memory-child", contender, "--samples", str(samples),
-               "--batch-sizes", str(batch_size)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--memory-child",
+            contender,
+            "--samples",
+            str(samples),
+            "--batch-sizes",
+            str(batch_size),
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))
     model = handgrad_model([C.MLP_FEATURES, *C.MLP_HIDDEN, C.MLP_CLASSES], "relu", 0.01)
@@ -463,20 +485,35 @@ def available() -> dict[str, bool]:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workloads", nargs="+", default=["mlp", "small", "memory"],
-                        choices=["mlp", "small", "memory"])
+    parser.add_argument(
+        "--workloads",
+        nargs="+",
+        default=["mlp", "small", "memory"],
+        choices=["mlp", "small", "memory"],
+    )
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 128, 1024])
     parser.add_argument("--repeats", type=int, default=5, help="timed rounds per workload")
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
     parser.add_argument("--samples", type=int, default=60000, help="rows of the MLP data")
-    parser.add_argument("--small-iterations", type=int, default=40,
-                        help="gradient steps per timed run of the 400-25-10 workload")
-    parser.add_argument("--threads", type=int, default=os.cpu_count(),
-                        help="BLAS / OpenMP / torch threads for every contender")
+    parser.add_argument(
+        "--small-iterations",
+        type=int,
+        default=40,
+        help="gradient steps per timed run of the 400-25-10 workload",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count(),
+        help="BLAS / OpenMP / torch threads for every contender",
+    )
     parser.add_argument("--skip", nargs="*", default=[], help="contenders to leave out")
-    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
-                        help="wall time, or process CPU time (robust on a shared machine "
-                        "with --threads 1)")
+    parser.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="wall time, or process CPU time (robust on a shared machine with --threads 1)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the JSON result here")
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -516,10 +553,14 @@ def main(argv: list[str] | None = None) -> dict:
             times = C.alternate(runners, args.repeats, args.warmup, args.clock)
             stats = summarize(times, args.samples, "samples_per_s")
             rates = {k: v["samples_per_s"] for k, v in stats.items()}
-            report["mlp"].append({"batch_size": bs, "results": stats,
-                                  "ratios": ratios(rates, "mlp", bs)})
-            print(f"mlp batch {bs}: " + ", ".join(f"{k} {v:,.0f}" for k, v in rates.items()),
-                  file=sys.stderr, flush=True)
+            report["mlp"].append(
+                {"batch_size": bs, "results": stats, "ratios": ratios(rates, "mlp", bs)}
+            )
+            print(
+                f"mlp batch {bs}: " + ", ".join(f"{k} {v:,.0f}" for k, v in rates.items()),
+                file=sys.stderr,
+                flush=True,
+            )
 
     if "small" in args.workloads:
         xs, ys = C.small_data()
@@ -529,8 +570,11 @@ def main(argv: list[str] | None = None) -> dict:
         stats = summarize(times, args.small_iterations, "iterations_per_s")
         rates = {k: v["iterations_per_s"] for k, v in stats.items()}
         report["small"] = {"results": stats, "ratios": ratios(rates, "small", None)}
-        print("small 400-25-10: " + ", ".join(f"{k} {v:,.0f}" for k, v in rates.items()),
-              file=sys.stderr, flush=True)
+        print(
+            "small 400-25-10: " + ", ".join(f"{k} {v:,.0f}" for k, v in rates.items()),
+            file=sys.stderr,
+            flush=True,
+        )
 
     if "memory" in args.workloads:
         contenders = ["handgrad", "numpy"] + (["torch"] if have["torch"] else [])
@@ -549,8 +593,10 @@ def print_tables(report: dict) -> None:
     order = ["bound", "numpy", "handgrad", "torch", "sklearn"]
     if "mlp" in report:
         header = ["batch", *[n for n in order if n in report["mlp"][0]["results"]]]
-        rows = [[e["batch_size"], *[e["results"][n]["samples_per_s"] for n in header[1:]]]
-                for e in report["mlp"]]
+        rows = [
+            [e["batch_size"], *[e["results"][n]["samples_per_s"] for n in header[1:]]]
+            for e in report["mlp"]
+        ]
         print("MLP 784-256-128-10, samples/s (median)", file=sys.stderr)
         print(C.format_table(header, rows), file=sys.stderr)
         for e in report["mlp"]:
@@ -562,10 +608,12 @@ def print_tables(report: dict) -> None:
         print(C.format_table(names, rows), file=sys.stderr)
         print("  " + _ratio_text(report["small"]["ratios"]), file=sys.stderr)
     for r in report.get("memory", []):
-        print(f"memory {r['contender']}: peak RSS growth {r['rss_peak_growth_bytes'] / 2**20:.0f}"
-              f" MiB on {r['data_bytes'] / 2**20:.0f} MiB of data -> {r['rss_peak_over_data']:.2f}x"
-              f" data (tracemalloc peak {r['traced_peak_bytes'] / 2**20:.0f} MiB)",
-              file=sys.stderr)
+        print(
+            f"memory {r['contender']}: peak RSS growth {r['rss_peak_growth_bytes'] / 2**20:.0f}"
+            f" MiB on {r['data_bytes'] / 2**20:.0f} MiB of data -> {r['rss_peak_over_data']:.2f}x"
+            f" data (tracemalloc peak {r['traced_peak_bytes'] / 2**20:.0f} MiB)",
+            file=sys.stderr,
+        )
 
 
 def _ratio_text(entries: dict) -> str:

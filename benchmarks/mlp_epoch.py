@@ -56,9 +56,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--samples", type=int, default=60000)
     parser.add_argument("--threads", type=int, default=C.os.cpu_count(), help="BLAS threads")
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
-                        help="wall time, or process CPU time (robust on a shared machine "
-                        "with --threads 1)")
+    parser.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="wall time, or process CPU time (robust on a shared machine with --threads 1)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the JSON result here")
     args = parser.parse_args(argv)
 
@@ -93,8 +96,12 @@ def main(argv: list[str] | None = None) -> dict:
         "results": results,
     }
     rows = [
-        [r["batch_size"], r["samples_per_s"], f"{r['samples_per_s_min']:,.0f}..."
-         f"{r['samples_per_s_max']:,.0f}", C.median(r["epoch_seconds"])]
+        [
+            r["batch_size"],
+            r["samples_per_s"],
+            f"{r['samples_per_s_min']:,.0f}...{r['samples_per_s_max']:,.0f}",
+            C.median(r["epoch_seconds"]),
+        ]
         for r in results
     ]
     print()

@@ -40,14 +40,14 @@ def handgrad_run(data, target: float, args, seed: int) -> dict:
         ],
         seed=seed,
     )
-    model.compile("categorical_crossentropy", hg.optimizers.Adam(args.learning_rate),
-                  metrics=["accuracy"])
+    model.compile(
+        "categorical_crossentropy", hg.optimizers.Adam(args.learning_rate), metrics=["accuracy"]
+    )
 
     def epoch() -> None:
         model.fit(x, y, epochs=1, batch_size=args.batch_size, verbose=0)
 
-    return _race(epoch, lambda: model.evaluate(x_test, y_test)["accuracy"], target,
-                 args.max_epochs)
+    return _race(epoch, lambda: model.evaluate(x_test, y_test)["accuracy"], target, args.max_epochs)
 
 
 def sklearn_run(data, target: float, args, seed: int) -> dict:
@@ -65,8 +65,12 @@ def sklearn_run(data, target: float, args, seed: int) -> dict:
         random_state=seed,
     )
     classes = np.arange(10)
-    return _race(lambda: clf.partial_fit(x, y, classes=classes),
-                 lambda: clf.score(x_test, y_test), target, args.max_epochs)
+    return _race(
+        lambda: clf.partial_fit(x, y, classes=classes),
+        lambda: clf.score(x_test, y_test),
+        target,
+        args.max_epochs,
+    )
 
 
 def _race(train_epoch, test_accuracy, target: float, max_epochs: int) -> dict:
@@ -99,9 +103,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-epochs", type=int, default=100)
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="BLAS threads")
-    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
-                        help="wall time, or process CPU time (robust on a shared machine "
-                        "with --threads 1)")
+    parser.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="wall time, or process CPU time (robust on a shared machine with --threads 1)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the JSON result here")
     args = parser.parse_args(argv)
 
@@ -109,6 +116,7 @@ def main(argv: list[str] | None = None) -> dict:
     CLOCK[0] = args.clock
     try:
         import sklearn  # noqa: F401
+
         have_sklearn = True
     except ImportError:
         have_sklearn = False
@@ -139,10 +147,20 @@ def main(argv: list[str] | None = None) -> dict:
         for fw in frameworks:
             entry[fw] = summarize(entry[fw])
             s = entry[fw]
-            rows.append([name, f"{target:.0%}", fw, s.get("median_seconds", float("nan")),
-                         f"{s.get('median_epochs', float('nan')):g}", s["reached"]])
-        if "sklearn" in entry and "median_seconds" in entry["sklearn"] and (
-            "median_seconds" in entry["handgrad"]
+            rows.append(
+                [
+                    name,
+                    f"{target:.0%}",
+                    fw,
+                    s.get("median_seconds", float("nan")),
+                    f"{s.get('median_epochs', float('nan')):g}",
+                    s["reached"],
+                ]
+            )
+        if (
+            "sklearn" in entry
+            and "median_seconds" in entry["sklearn"]
+            and ("median_seconds" in entry["handgrad"])
         ):
             entry["speedup_vs_sklearn"] = (
                 entry["sklearn"]["median_seconds"] / entry["handgrad"]["median_seconds"]
@@ -150,8 +168,13 @@ def main(argv: list[str] | None = None) -> dict:
         report["datasets"][name] = entry
         print(f"{name}: done", file=sys.stderr, flush=True)
     report["load_average_at_end"] = os.getloadavg()
-    print(C.format_table(["dataset", "target", "framework", "seconds (median)",
-                          "epochs (median)", "reached"], rows), file=sys.stderr)
+    print(
+        C.format_table(
+            ["dataset", "target", "framework", "seconds (median)", "epochs (median)", "reached"],
+            rows,
+        ),
+        file=sys.stderr,
+    )
     print(json.dumps(report, indent=2))
     if args.json:
         with open(args.json, "w") as fh:
