@@ -286,8 +286,11 @@ def test_model_predict_tta_is_the_mean_over_transforms():
     rng = np.random.default_rng(0)
     X = rng.random((6, 1, 8, 8)).astype(np.float32)
     model = hg.Sequential(
-        [hg.layers.Conv2D(2, 3, input_shape=(1, 8, 8)), hg.layers.Flatten(),
-         hg.layers.Dense(3, "softmax")],
+        [
+            hg.layers.Conv2D(2, 3, input_shape=(1, 8, 8)),
+            hg.layers.Flatten(),
+            hg.layers.Dense(3, "softmax"),
+        ],
         seed=0,
     )
     transforms = aug.tta_transforms()

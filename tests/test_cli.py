@@ -23,17 +23,40 @@ def _run(capsys, *argv):
 @pytest.fixture(scope="module")
 def moons_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    code = main(["train", "--data", "moons", "--hidden", "8,4", "--activation", "tanh",
-                 "--lr", "0.5,1", "--epochs", "300", "--init", "glorot_uniform",
-                 "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "train",
+            "--data",
+            "moons",
+            "--hidden",
+            "8,4",
+            "--activation",
+            "tanh",
+            "--lr",
+            "0.5,1",
+            "--epochs",
+            "300",
+            "--init",
+            "glorot_uniform",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     return out
 
 
 def test_train_writes_models_metrics_and_plot(moons_run):
     files = {p.name for p in moons_run.iterdir()}
-    assert {"metrics.json", "cost.png", "model_lr0.5.hgz", "model_lr1.hgz",
-            "history_lr0.5.json", "history_lr1.json"} <= files
+    assert {
+        "metrics.json",
+        "cost.png",
+        "model_lr0.5.hgz",
+        "model_lr1.hgz",
+        "history_lr0.5.json",
+        "history_lr1.json",
+    } <= files
     summary = json.loads((moons_run / "metrics.json").read_text())
     assert [r["learning_rate"] for r in summary["results"]] == [0.5, 1.0]
     assert summary["best"]["test_accuracy"] >= 0.95
@@ -42,7 +65,8 @@ def test_train_writes_models_metrics_and_plot(moons_run):
     model = hg.load_model(moons_run / summary["best"]["model"])
     (_, _), (X_test, y_test) = hg.datasets.moons()
     assert model.evaluate(X_test, y_test)["accuracy"] == pytest.approx(
-        summary["best"]["test_accuracy"])
+        summary["best"]["test_accuracy"]
+    )
 
 
 def test_evaluate_and_predict_on_csv(moons_run, tmp_path, capsys):
@@ -51,7 +75,7 @@ def test_evaluate_and_predict_on_csv(moons_run, tmp_path, capsys):
     with open(data, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["0", "1", "y"])
-        for row, label in zip(X_test, y_test):
+        for row, label in zip(X_test, y_test, strict=True):
             w.writerow([repr(float(v)) for v in row] + [int(label)])
     model_path = str(moons_run / "model_lr1.hgz")
     code, out, _ = _run(capsys, "evaluate", model_path, str(data))
@@ -103,8 +127,14 @@ def test_user_errors_exit_2_with_one_line(argv, message, capsys, tmp_path, monke
 
 
 @pytest.mark.parametrize(
-    "argv", [["train", "--lr", "abc"], ["train", "--epochs", "0"], ["train", "--batch-size", "-3"],
-             ["train", "--dropout", "1.5"], ["bogus"]]
+    "argv",
+    [
+        ["train", "--lr", "abc"],
+        ["train", "--epochs", "0"],
+        ["train", "--batch-size", "-3"],
+        ["train", "--dropout", "1.5"],
+        ["bogus"],
+    ],
 )
 def test_bad_arguments_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as info:
@@ -121,15 +151,20 @@ def test_unreadable_model_file_exits_2(tmp_path, capsys):
 
 
 def test_console_script_help():
-    result = subprocess.run([sys.executable, "-m", "handgrad.cli", "train", "--help"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "handgrad.cli", "train", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "--lr" in result.stdout and "mnist20" in result.stdout
 
 
 def test_default_train_is_the_assignment(tmp_path, capsys):
     """`handgrad train` defaults: mnist20, 400-25-10 sigmoid/softmax, several rates (short run)."""
-    code, out, _ = _run(capsys, "train", "--epochs", "30", "--lr", "1.0", "--out", str(tmp_path),
-                        "--quiet")
+    code, out, _ = _run(
+        capsys, "train", "--epochs", "30", "--lr", "1.0", "--out", str(tmp_path), "--quiet"
+    )
     assert code == 0
     assert "train (4000, 400)" in out and "test (1000, 400)" in out
     model = hg.load_model(tmp_path / "model_lr1.hgz")

@@ -26,8 +26,13 @@ def _data(n=120, d=6, k=3, seed=0):
 def _mlp(seed=3, optimizer=None):
     model = hg.Sequential(
         [
-            L.Dense(8, "relu", input_dim=6, kernel_regularizer=hg.regularizers.L1L2(1e-4, 1e-3),
-                    kernel_constraint=hg.constraints.MaxNorm(3.0)),
+            L.Dense(
+                8,
+                "relu",
+                input_dim=6,
+                kernel_regularizer=hg.regularizers.L1L2(1e-4, 1e-3),
+                kernel_constraint=hg.constraints.MaxNorm(3.0),
+            ),
             L.Dense(3, "softmax"),
         ],
         seed=seed,
@@ -43,17 +48,39 @@ def _all_layer_models():
     images = rng.standard_normal((16, 1, 8, 8)).astype("float32")
     models = {
         "dense_activation": (
-            [L.Dense(5, input_dim=6), L.Activation("tanh"), L.Dense(3, "softmax")], flat),
+            [L.Dense(5, input_dim=6), L.Activation("tanh"), L.Dense(3, "softmax")],
+            flat,
+        ),
         "dropout_batchnorm": (
-            [L.Dense(5, input_dim=6), L.BatchNormalization(), L.Activation("relu"),
-             L.Dropout(0.3), L.Dense(3, "softmax")], flat),
+            [
+                L.Dense(5, input_dim=6),
+                L.BatchNormalization(),
+                L.Activation("relu"),
+                L.Dropout(0.3),
+                L.Dense(3, "softmax"),
+            ],
+            flat,
+        ),
         "conv": (
-            [L.Conv2D(4, 3, padding="same", activation="relu", input_shape=(1, 8, 8)),
-             L.BatchNormalization(), L.MaxPooling2D(2), L.Conv2D(4, 3, strides=1),
-             L.AveragePooling2D(2), L.Flatten(), L.Dense(3, "softmax")], images),
+            [
+                L.Conv2D(4, 3, padding="same", activation="relu", input_shape=(1, 8, 8)),
+                L.BatchNormalization(),
+                L.MaxPooling2D(2),
+                L.Conv2D(4, 3, strides=1),
+                L.AveragePooling2D(2),
+                L.Flatten(),
+                L.Dense(3, "softmax"),
+            ],
+            images,
+        ),
         "global_pool": (
-            [L.Conv2D(3, 3, input_shape=(1, 8, 8)), L.GlobalAveragePooling2D(),
-             L.Dense(3, "softmax")], images),
+            [
+                L.Conv2D(3, 3, input_shape=(1, 8, 8)),
+                L.GlobalAveragePooling2D(),
+                L.Dense(3, "softmax"),
+            ],
+            images,
+        ),
     }
     return models
 
@@ -70,7 +97,7 @@ def test_round_trip_every_layer_type(tmp_path, kind):
     loaded = hg.load_model(path)
     assert [type(a) for a in loaded.layers] == [type(a) for a in model.layers]
     assert [a.name for a in loaded.layers] == [a.name for a in model.layers]
-    for a, b in zip(model.get_weights(), loaded.get_weights()):
+    for a, b in zip(model.get_weights(), loaded.get_weights(), strict=True):
         assert a.dtype == b.dtype and np.array_equal(a, b)
     np.testing.assert_array_equal(model.predict(X), loaded.predict(X))
     assert loaded.evaluate(X, y) == model.evaluate(X, y)
@@ -91,7 +118,7 @@ def test_resume_equals_uninterrupted_training(tmp_path):
     assert resumed.epochs_trained == 3
     history = resumed.fit(X, y, epochs=6, initial_epoch=3, batch_size=16, verbose=0)
     assert history.epoch == [3, 4, 5]
-    for a, b in zip(straight.get_weights(), resumed.get_weights()):
+    for a, b in zip(straight.get_weights(), resumed.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     assert history.history["lr"] == straight.history.history["lr"][3:]
 
@@ -100,8 +127,9 @@ def test_resume_with_dropout_masks_is_exact(tmp_path):
     X, y = _data()
 
     def make():
-        m = hg.Sequential([L.Dense(8, "relu", input_dim=6), L.Dropout(0.5), L.Dense(3, "softmax")],
-                          seed=5)
+        m = hg.Sequential(
+            [L.Dense(8, "relu", input_dim=6), L.Dropout(0.5), L.Dense(3, "softmax")], seed=5
+        )
         m.compile("categorical_crossentropy", hg.optimizers.SGD(0.1, momentum=0.9))
         return m
 
@@ -112,7 +140,7 @@ def test_resume_with_dropout_masks_is_exact(tmp_path):
     half.save(tmp_path / "d.hgz")
     resumed = hg.load_model(tmp_path / "d.hgz")
     resumed.fit(X, y, epochs=4, initial_epoch=2, batch_size=32, verbose=0)
-    for a, b in zip(straight.get_weights(), resumed.get_weights()):
+    for a, b in zip(straight.get_weights(), resumed.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -122,7 +150,7 @@ def test_get_config_from_config_rebuilds_architecture():
     assert clone.get_config() == model.get_config()
     assert clone.count_params() == model.count_params() == 6 * 8 + 8 + 8 * 3 + 3
     # Same seed: same initialization.
-    for a, b in zip(model.get_weights(), clone.get_weights()):
+    for a, b in zip(model.get_weights(), clone.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -266,12 +294,15 @@ def test_uncompiled_model_round_trips(tmp_path):
 def test_model_checkpoint_saves_best_and_formats_paths(tmp_path):
     X, y = _data()
     model = _mlp()
-    best = hg.callbacks.ModelCheckpoint(tmp_path / "best.hgz", monitor="val_loss",
-                                        save_best_only=True)
-    every = hg.callbacks.ModelCheckpoint(str(tmp_path / "ep{epoch:02d}-{loss:.3f}.hgz"),
-                                         monitor="loss")
-    history = model.fit(X, y, epochs=4, batch_size=16, validation_split=0.25, verbose=0,
-                        callbacks=[best, every])
+    best = hg.callbacks.ModelCheckpoint(
+        tmp_path / "best.hgz", monitor="val_loss", save_best_only=True
+    )
+    every = hg.callbacks.ModelCheckpoint(
+        str(tmp_path / "ep{epoch:02d}-{loss:.3f}.hgz"), monitor="loss"
+    )
+    history = model.fit(
+        X, y, epochs=4, batch_size=16, validation_split=0.25, verbose=0, callbacks=[best, every]
+    )
     assert [p.split("/")[-1][:4] for p in every.saved] == ["ep01", "ep02", "ep03", "ep04"]
     assert every.saved[0].endswith(f"{history.history['loss'][0]:.3f}.hgz")
     val = history.history["val_loss"]
@@ -279,7 +310,10 @@ def test_model_checkpoint_saves_best_and_formats_paths(tmp_path):
     saved = hg.load_model(tmp_path / "best.hgz")
     assert saved.epochs_trained == int(np.argmin(val)) + 1
     resumed = hg.load_model(every.saved[1])
-    assert resumed.epochs_trained == 2 and resumed.optimizer.iterations == model.optimizer.iterations // 2
+    assert (
+        resumed.epochs_trained == 2
+        and resumed.optimizer.iterations == model.optimizer.iterations // 2
+    )
 
 
 def test_model_checkpoint_errors(tmp_path):

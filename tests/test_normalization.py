@@ -320,6 +320,6 @@ def test_fit_refuses_a_last_batch_of_one_before_training():
     X = np.ones((9, 2), dtype="float32")
     with pytest.raises(ValueError, match="leave a batch of 1; choose another batch_size"):
         model.fit(X, np.zeros(9), batch_size=4, verbose=0)
-    for a, b in zip(before, model.get_weights()):
+    for a, b in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     model.fit(X, np.zeros(9), batch_size=3, epochs=1, verbose=0)  # 3 batches of 3: fine

@@ -330,31 +330,49 @@ class ActivationFunction:
 _REGISTRY: dict[str, ActivationFunction] = {
     f.name: f
     for f in (
+        ActivationFunction("linear", linear, _d_linear, _b_linear, "a = z", _fi_linear, _bi_linear),
         ActivationFunction(
-            "linear", linear, _d_linear, _b_linear, "a = z", _fi_linear, _bi_linear
-        ),
-        ActivationFunction(
-            "sigmoid", sigmoid, _d_sigmoid, _b_sigmoid, "a = 1/(1+exp(-z))", _fi_sigmoid,
+            "sigmoid",
+            sigmoid,
+            _d_sigmoid,
+            _b_sigmoid,
+            "a = 1/(1+exp(-z))",
+            _fi_sigmoid,
             _bi_sigmoid,
         ),
         ActivationFunction("tanh", tanh, _d_tanh, _b_tanh, "a = tanh(z)", _fi_tanh, _bi_tanh),
         ActivationFunction("relu", relu, _d_relu, _b_relu, "a = max(0, z)", _fi_relu, _bi_relu),
         ActivationFunction(
-            "leaky_relu", leaky_relu, _d_leaky_relu, _b_leaky_relu, "a = max(0.01 z, z)",
-            _fi_leaky_relu, _bi_leaky_relu,
+            "leaky_relu",
+            leaky_relu,
+            _d_leaky_relu,
+            _b_leaky_relu,
+            "a = max(0.01 z, z)",
+            _fi_leaky_relu,
+            _bi_leaky_relu,
         ),
         ActivationFunction(
             "elu", elu, _d_elu, _b_elu, "a = z if z>=0 else exp(z)-1", _fi_elu, _bi_elu
         ),
         ActivationFunction(
-            "softmax", softmax, None, _b_softmax, "a_j = exp(z_j)/sum exp(z_i)", _fi_softmax,
+            "softmax",
+            softmax,
+            None,
+            _b_softmax,
+            "a_j = exp(z_j)/sum exp(z_i)",
+            _fi_softmax,
             _bi_softmax,
         ),
         ActivationFunction("step", step, _d_zero, _b_zero, "a = 0, 0.5, 1 for z <0, =0, >0"),
         ActivationFunction("sign", sign, _d_zero, _b_zero, "a = -1, 0, 1 for z <0, =0, >0"),
         ActivationFunction(
-            "hard_sigmoid", hard_sigmoid, _d_hard_sigmoid, _b_hard_sigmoid,
-            "a = clip(z+1/2, 0, 1)", _fi_hard_sigmoid, _bi_hard_sigmoid,
+            "hard_sigmoid",
+            hard_sigmoid,
+            _d_hard_sigmoid,
+            _b_hard_sigmoid,
+            "a = clip(z+1/2, 0, 1)",
+            _fi_hard_sigmoid,
+            _bi_hard_sigmoid,
         ),
     )
 }

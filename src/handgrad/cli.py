@@ -82,7 +82,9 @@ def _int_list(text: str) -> list[int]:
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
     if any(v <= 0 for v in values):
         raise argparse.ArgumentTypeError(f"layer sizes must be positive, got {text!r}")
     return values
@@ -102,7 +104,9 @@ def _float_list(text: str) -> list[float]:
     try:
         values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text!r}"
+        ) from None
     if not values or any(not math.isfinite(v) or v < 0 for v in values):
         raise argparse.ArgumentTypeError(f"learning rates must be finite and >= 0, got {text!r}")
     return values
@@ -114,7 +118,9 @@ def _batch_size(text: str) -> int | None:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"batch size must be 'full' or a positive int, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"batch size must be 'full' or a positive int, got {text!r}"
+        ) from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"batch size must be positive, got {value}")
     return value
@@ -178,8 +184,11 @@ def _build_model(args, n_features: int, n_classes: int):
     if args.init:
         out_kwargs["kernel_initializer"] = args.init
     binary = n_classes == 2 and args.loss == "binary_crossentropy"
-    layers.append(hg.layers.Dense(1 if binary else n_classes,
-                                  "sigmoid" if binary else "softmax", **out_kwargs))
+    layers.append(
+        hg.layers.Dense(
+            1 if binary else n_classes, "sigmoid" if binary else "softmax", **out_kwargs
+        )
+    )
     return hg.Sequential(layers, seed=args.seed, dtype=args.dtype)
 
 
@@ -219,8 +228,10 @@ class _EpochProgress:
                 width = 24
                 filled = int(width * done / total)
                 bar = "#" * filled + "-" * (width - filled)
-                text = (f"{label} [{bar}] epoch {done}/{total} loss {logs['loss']:.4f} "
-                        f"({time.perf_counter() - self.start:.1f}s)")
+                text = (
+                    f"{label} [{bar}] epoch {done}/{total} loss {logs['loss']:.4f} "
+                    f"({time.perf_counter() - self.start:.1f}s)"
+                )
                 end = "" if self.tty and done != total else "\n"
                 self.stream.write(("\r" if self.tty else "") + text + end)
                 self.stream.flush()
@@ -250,21 +261,38 @@ def cmd_train(args) -> int:
         fit_kwargs: dict[str, Any] = {}
         if args.early_stopping or args.validation_split:
             fit_kwargs["validation_split"] = args.validation_split or 0.1
-        history = model.fit(X_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
-                            verbose=0, callbacks=callbacks, **fit_kwargs)
+        history = model.fit(
+            X_train,
+            y_train,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            verbose=0,
+            callbacks=callbacks,
+            **fit_kwargs,
+        )
         seconds = time.perf_counter() - start
         train_acc = model.evaluate(X_train, y_train)["accuracy"]
         test = model.evaluate(X_test, y_test)
         name = f"model_lr{lr:g}.hgz"
         model.save(out / name)
         curves[f"lr={lr:g}"] = history.history.get("loss", [])
-        results.append({"learning_rate": lr, "train_accuracy": train_acc,
-                        "test_accuracy": test["accuracy"], "test_loss": test["loss"],
-                        "final_train_loss": curves[f"lr={lr:g}"][-1] if curves[f"lr={lr:g}"] else None,
-                        "epochs": len(history.epoch), "seconds": round(seconds, 3),
-                        "stopped_reason": history.stopped_reason, "model": name})
-        print(f"lr={lr:<8g} train accuracy {train_acc:.4f}  test accuracy {test['accuracy']:.4f}"
-              f"  ({len(history.epoch)} epochs, {seconds:.1f}s)")
+        results.append(
+            {
+                "learning_rate": lr,
+                "train_accuracy": train_acc,
+                "test_accuracy": test["accuracy"],
+                "test_loss": test["loss"],
+                "final_train_loss": curves[f"lr={lr:g}"][-1] if curves[f"lr={lr:g}"] else None,
+                "epochs": len(history.epoch),
+                "seconds": round(seconds, 3),
+                "stopped_reason": history.stopped_reason,
+                "model": name,
+            }
+        )
+        print(
+            f"lr={lr:<8g} train accuracy {train_acc:.4f}  test accuracy {test['accuracy']:.4f}"
+            f"  ({len(history.epoch)} epochs, {seconds:.1f}s)"
+        )
         with open(out / f"history_lr{lr:g}.json", "w") as f:
             json.dump(history.history, f)
     best = max(results, key=lambda r: r["test_accuracy"])
@@ -274,9 +302,13 @@ def cmd_train(args) -> int:
     try:
         from . import plotting
 
-        plotting.plot_cost_curves(curves, xlabel="iteration" if args.batch_size is None else "epoch",
-                                  ylabel="cost", title=f"{args.data}: cost per learning rate",
-                                  path=out / "cost.png")
+        plotting.plot_cost_curves(
+            curves,
+            xlabel="iteration" if args.batch_size is None else "epoch",
+            ylabel="cost",
+            title=f"{args.data}: cost per learning rate",
+            path=out / "cost.png",
+        )
         print(f"wrote {out / 'cost.png'}, {out / 'metrics.json'} and {len(results)} model file(s)")
     except ImportError as err:
         print(f"(no plot: {err})")
@@ -318,8 +350,10 @@ def cmd_predict(args) -> int:
     proba = model.predict(X)
     labels = (proba[:, 0] > 0.5).astype(int) if proba.shape[1] == 1 else proba.argmax(axis=1)
     header = ["prediction"] + ([f"p{k}" for k in range(proba.shape[1])] if args.proba else [])
-    rows = [[str(lab)] + ([f"{p:.6g}" for p in row] if args.proba else [])
-            for lab, row in zip(labels, proba)]
+    rows = [
+        [str(lab)] + ([f"{p:.6g}" for p in row] if args.proba else [])
+        for lab, row in zip(labels, proba, strict=True)
+    ]
     text = "\n".join([",".join(header)] + [",".join(r) for r in rows]) + "\n"
     if args.output in (None, "-"):
         sys.stdout.write(text)
@@ -351,26 +385,32 @@ def cmd_plot(args) -> int:
     written = []
     if args.kind in ("history", "all"):
         hist = json.loads((run / f"history_lr{best['learning_rate']:g}.json").read_text())
-        written.append(plotting.plot_history(hist, path=run / "history.png") and run / "history.png")
+        written.append(
+            plotting.plot_history(hist, path=run / "history.png") and run / "history.png"
+        )
     if args.kind in ("cost", "all"):
         curves = {}
         for r in summary["results"]:
             curves[f"lr={r['learning_rate']:g}"] = json.loads(
-                (run / f"history_lr{r['learning_rate']:g}.json").read_text())["loss"]
+                (run / f"history_lr{r['learning_rate']:g}.json").read_text()
+            )["loss"]
         plotting.plot_cost_curves(curves, path=run / "cost.png")
         written.append(run / "cost.png")
     if args.kind in ("boundary", "all"):
         data = summary["data"]
         if data not in ("moons", "circles", "spirals"):
             if args.kind == "boundary":
-                raise CLIError(f"decision boundaries need 2-D data (moons, circles, spirals), "
-                               f"this run used {data!r}")
+                raise CLIError(
+                    f"decision boundaries need 2-D data (moons, circles, spirals), "
+                    f"this run used {data!r}"
+                )
         else:
             from . import datasets
 
             (X, y), _ = getattr(datasets, data)()
-            plotting.plot_decision_boundary(_load(run / best["model"]), X, y,
-                                            path=run / "boundary.png")
+            plotting.plot_decision_boundary(
+                _load(run / best["model"]), X, y, path=run / "boundary.png"
+            )
             written.append(run / "boundary.png")
     for w in written:
         print(f"wrote {w}")
@@ -383,8 +423,9 @@ def _jobs(text: str) -> int:
     except ValueError:
         value = 0
     if value == 0 or value < -1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or -1 (all CPUs), "
-                                         f"got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer or -1 (all CPUs), got {text!r}"
+        )
     return value
 
 
@@ -397,8 +438,10 @@ def cmd_tune(args) -> int:
     if isinstance(spec, dict) and "space" in spec:
         extra = sorted(set(spec) - {"space", "template"})
         if extra:
-            raise CLIError(f"{args.space}: unknown top-level key(s) {extra}; expected 'space' "
-                           "and optionally 'template'")
+            raise CLIError(
+                f"{args.space}: unknown top-level key(s) {extra}; expected 'space' "
+                "and optionally 'template'"
+            )
         template, spec = spec.get("template") or {}, spec["space"]
     if not isinstance(template, dict):
         raise CLIError(f"{args.space}: 'template' must be a mapping of settings, got {template!r}")
@@ -408,25 +451,50 @@ def cmd_tune(args) -> int:
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    storage = args.storage or (f"sqlite:///{(out / 'search.db').resolve()}"
-                               if args.strategy == "bayes" else str(out / "search.jsonl"))
-    searches = {"grid": tuning.GridSearch, "random": tuning.RandomSearch,
-                "bayes": tuning.BayesianSearch}
+    storage = args.storage or (
+        f"sqlite:///{(out / 'search.db').resolve()}"
+        if args.strategy == "bayes"
+        else str(out / "search.jsonl")
+    )
+    searches = {
+        "grid": tuning.GridSearch,
+        "random": tuning.RandomSearch,
+        "bayes": tuning.BayesianSearch,
+    }
     extra_kwargs = {"grid_points": args.grid_points} if args.strategy == "grid" else {}
-    searcher = searches[args.strategy](template, space, seed=args.seed, storage=storage,
-                                       pruner=None if args.no_pruning else "median", **extra_kwargs)
-    print(f"data: {args.data}  train {X_train.shape}  test {X_test.shape}  {args.strategy} search "
-          f"over {', '.join(space)} (storage {storage})")
-    searcher.search(X_train, y_train, validation_split=args.validation_split, epochs=args.epochs,
-                    batch_size=args.batch_size, n_trials=args.trials, n_jobs=args.jobs,
-                    monitor=args.monitor, mode=args.mode, verbose=0 if args.quiet else 1)
+    searcher = searches[args.strategy](
+        template,
+        space,
+        seed=args.seed,
+        storage=storage,
+        pruner=None if args.no_pruning else "median",
+        **extra_kwargs,
+    )
+    print(
+        f"data: {args.data}  train {X_train.shape}  test {X_test.shape}  {args.strategy} search "
+        f"over {', '.join(space)} (storage {storage})"
+    )
+    searcher.search(
+        X_train,
+        y_train,
+        validation_split=args.validation_split,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        n_trials=args.trials,
+        n_jobs=args.jobs,
+        monitor=args.monitor,
+        mode=args.mode,
+        verbose=0 if args.quiet else 1,
+    )
     searcher.summary()
     if searcher.best_model_ is None:
         raise CLIError("no trial finished with a finite score; try other ranges")
     best = searcher.best_trial_
     test = searcher.best_model_.evaluate(X_test, y_test)
-    print(f"best: trial {best['number']}  {args.monitor} {best['score']:.4f}  params "
-          f"{json.dumps(best['params'])}")
+    print(
+        f"best: trial {best['number']}  {args.monitor} {best['score']:.4f}  params "
+        f"{json.dumps(best['params'])}"
+    )
     print("best model on the test split: " + "  ".join(f"{k} {v:.4f}" for k, v in test.items()))
     searcher.to_csv(out / "results.csv")
     searcher.best_model_.save(out / "best_model.hgz")
@@ -435,8 +503,10 @@ def cmd_tune(args) -> int:
     try:
         from .plotting import _pyplot
 
-        for name, plot in (("search_history.png", searcher.plot_history),
-                           ("search_params.png", searcher.plot_params)):
+        for name, plot in (
+            ("search_history.png", searcher.plot_history),
+            ("search_params.png", searcher.plot_params),
+        ):
             _pyplot().close(plot(path=out / name))
             written.append(name)
     except ImportError as err:
@@ -460,41 +530,86 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"handgrad {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("train", help="train networks (default: the 400-25-10 assignment)",
-                       description="Train one network per learning rate and report accuracies. "
-                                   "With no options: the assignment on the 20x20 digits.")
-    t.add_argument("--data", default="mnist20",
-                   help=f"built-in dataset ({', '.join(BUILTIN)}), a CSV file, or a folder of "
-                        "MNIST IDX files (default: mnist20)")
-    t.add_argument("--test-data", help="CSV of test samples (default: a stratified split of --data)")
+    t = sub.add_parser(
+        "train",
+        help="train networks (default: the 400-25-10 assignment)",
+        description="Train one network per learning rate and report accuracies. "
+        "With no options: the assignment on the 20x20 digits.",
+    )
+    t.add_argument(
+        "--data",
+        default="mnist20",
+        help=f"built-in dataset ({', '.join(BUILTIN)}), a CSV file, or a folder of "
+        "MNIST IDX files (default: mnist20)",
+    )
+    t.add_argument(
+        "--test-data", help="CSV of test samples (default: a stratified split of --data)"
+    )
     t.add_argument("--label", default="y", help="label column of CSV files (default: y)")
-    t.add_argument("--test-size", type=_fraction, default=0.2,
-                   help="test fraction when splitting a CSV (default: 0.2)")
-    t.add_argument("--hidden", type=_int_list, default=[25],
-                   help="hidden layer sizes, comma-separated (default: 25)")
+    t.add_argument(
+        "--test-size",
+        type=_fraction,
+        default=0.2,
+        help="test fraction when splitting a CSV (default: 0.2)",
+    )
+    t.add_argument(
+        "--hidden",
+        type=_int_list,
+        default=[25],
+        help="hidden layer sizes, comma-separated (default: 25)",
+    )
     t.add_argument("--activation", default="sigmoid", help="hidden activation (default: sigmoid)")
-    t.add_argument("--loss", default="categorical_crossentropy",
-                   choices=["categorical_crossentropy", "binary_crossentropy"],
-                   help="loss (default: categorical_crossentropy with a softmax output)")
+    t.add_argument(
+        "--loss",
+        default="categorical_crossentropy",
+        choices=["categorical_crossentropy", "binary_crossentropy"],
+        help="loss (default: categorical_crossentropy with a softmax output)",
+    )
     t.add_argument("--optimizer", default="sgd", choices=["sgd", "momentum", "rmsprop", "adam"])
     t.add_argument("--momentum", type=float, default=0.0, help="momentum for sgd/momentum")
-    t.add_argument("--lr", type=_float_list, default=[0.5, 1.0, 2.0, 4.0],
-                   help="learning rate(s), comma-separated: one model per rate "
-                        "(default: 0.5,1,2,4)")
-    t.add_argument("--schedule", default="none",
-                   help="none, inverse_time:DECAY, exponential:BASE, inverse_sqrt:K, step:FACTOR:EVERY")
-    t.add_argument("--epochs", type=_positive_int, default=500,
-                   help="epochs (iterations for full batch; default: 500)")
-    t.add_argument("--batch-size", type=_batch_size, default=None,
-                   help="'full' (default: full-batch gradient descent) or samples per update")
+    t.add_argument(
+        "--lr",
+        type=_float_list,
+        default=[0.5, 1.0, 2.0, 4.0],
+        help="learning rate(s), comma-separated: one model per rate (default: 0.5,1,2,4)",
+    )
+    t.add_argument(
+        "--schedule",
+        default="none",
+        help="none, inverse_time:DECAY, exponential:BASE, inverse_sqrt:K, step:FACTOR:EVERY",
+    )
+    t.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=500,
+        help="epochs (iterations for full batch; default: 500)",
+    )
+    t.add_argument(
+        "--batch-size",
+        type=_batch_size,
+        default=None,
+        help="'full' (default: full-batch gradient descent) or samples per update",
+    )
     t.add_argument("--l2", type=float, default=0.0, help="L2 factor on every kernel (default: 0)")
-    t.add_argument("--dropout", type=_fraction, default=0.0, help="dropout rate after hidden layers")
-    t.add_argument("--batch-norm", action="store_true", help="batch normalization before activations")
-    t.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE",
-                   help="stop when val_loss has not improved for PATIENCE epochs (0: off)")
+    t.add_argument(
+        "--dropout", type=_fraction, default=0.0, help="dropout rate after hidden layers"
+    )
+    t.add_argument(
+        "--batch-norm", action="store_true", help="batch normalization before activations"
+    )
+    t.add_argument(
+        "--early-stopping",
+        type=int,
+        default=0,
+        metavar="PATIENCE",
+        help="stop when val_loss has not improved for PATIENCE epochs (0: off)",
+    )
     t.add_argument("--validation-split", type=_fraction, default=0.0)
-    t.add_argument("--init", default="small_normal",
-                   help="kernel initializer (default: small_normal = 0.01*randn, as the notes)")
+    t.add_argument(
+        "--init",
+        default="small_normal",
+        help="kernel initializer (default: small_normal = 0.01*randn, as the notes)",
+    )
     t.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     t.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     t.add_argument("--out", default="handgrad_out", help="output folder (default: handgrad_out)")
@@ -523,36 +638,71 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--kind", default="all", choices=["all", "history", "cost", "boundary"])
     g.set_defaults(func=cmd_plot)
 
-    u = sub.add_parser("tune", help="hyperparameter search (grid, random or Bayesian)",
-                       description="Search hyperparameters of a Dense network; the space is a "
-                                   "JSON or YAML file (see handgrad.tuning). Re-running the same "
-                                   "command resumes from the storage in --out.")
-    u.add_argument("--space", required=True,
-                   help="JSON/YAML file: {name: dimension} or {space: ..., template: ...}")
-    u.add_argument("--data", default="moons",
-                   help=f"built-in dataset ({', '.join(BUILTIN)}) or a CSV file (default: moons)")
+    u = sub.add_parser(
+        "tune",
+        help="hyperparameter search (grid, random or Bayesian)",
+        description="Search hyperparameters of a Dense network; the space is a "
+        "JSON or YAML file (see handgrad.tuning). Re-running the same "
+        "command resumes from the storage in --out.",
+    )
+    u.add_argument(
+        "--space",
+        required=True,
+        help="JSON/YAML file: {name: dimension} or {space: ..., template: ...}",
+    )
+    u.add_argument(
+        "--data",
+        default="moons",
+        help=f"built-in dataset ({', '.join(BUILTIN)}) or a CSV file (default: moons)",
+    )
     u.add_argument("--test-data", help="CSV of test samples (default: a split of --data)")
     u.add_argument("--label", default="y", help="label column of CSV files (default: y)")
-    u.add_argument("--test-size", type=_fraction, default=0.2,
-                   help="test fraction when splitting a CSV (default: 0.2)")
+    u.add_argument(
+        "--test-size",
+        type=_fraction,
+        default=0.2,
+        help="test fraction when splitting a CSV (default: 0.2)",
+    )
     u.add_argument("--strategy", default="random", choices=["grid", "random", "bayes"])
-    u.add_argument("--trials", type=_positive_int, default=None,
-                   help="number of trials in all (default: the whole grid, or 10)")
-    u.add_argument("--epochs", type=_positive_int, default=20,
-                   help="epochs per trial (default: 20)")
-    u.add_argument("--batch-size", type=_batch_size, default=32,
-                   help="'full' or samples per update (default: 32)")
+    u.add_argument(
+        "--trials",
+        type=_positive_int,
+        default=None,
+        help="number of trials in all (default: the whole grid, or 10)",
+    )
+    u.add_argument(
+        "--epochs", type=_positive_int, default=20, help="epochs per trial (default: 20)"
+    )
+    u.add_argument(
+        "--batch-size",
+        type=_batch_size,
+        default=32,
+        help="'full' or samples per update (default: 32)",
+    )
     u.add_argument("--jobs", type=_jobs, default=1, help="parallel processes (-1: one per CPU)")
-    u.add_argument("--monitor", default="val_accuracy",
-                   help="score of a trial (default: val_accuracy; or val_loss)")
+    u.add_argument(
+        "--monitor",
+        default="val_accuracy",
+        help="score of a trial (default: val_accuracy; or val_loss)",
+    )
     u.add_argument("--mode", default="auto", choices=["auto", "min", "max"])
-    u.add_argument("--validation-split", type=_fraction, default=0.2,
-                   help="fraction of the training data that scores trials (default: 0.2)")
-    u.add_argument("--grid-points", type=_positive_int, default=3,
-                   help="values per range in a grid search (default: 3)")
+    u.add_argument(
+        "--validation-split",
+        type=_fraction,
+        default=0.2,
+        help="fraction of the training data that scores trials (default: 0.2)",
+    )
+    u.add_argument(
+        "--grid-points",
+        type=_positive_int,
+        default=3,
+        help="values per range in a grid search (default: 3)",
+    )
     u.add_argument("--no-pruning", action="store_true", help="train every trial to the end")
-    u.add_argument("--storage", help="resume file: .jsonl (grid/random) or sqlite:///file.db "
-                                     "(bayes); default: in --out")
+    u.add_argument(
+        "--storage",
+        help="resume file: .jsonl (grid/random) or sqlite:///file.db (bayes); default: in --out",
+    )
     u.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     u.add_argument("--out", default="handgrad_tune", help="output folder (default: handgrad_tune)")
     u.add_argument("--quiet", action="store_true", help="no line per trial")

@@ -146,9 +146,10 @@ def record_input_stats(x: np.ndarray, y: np.ndarray, seed: int) -> InputStats:
 
     Cheap by design (``fit`` calls it once, before training): the statistics are computed in
     float64 on at most ``STATS_ROWS`` = 512 rows (fewer for very wide inputs, to stay under
-    about 8 MB; enough to tell unit scale from 1e3), drawn without replacement by ``default_rng([seed, 4])`` -- all rows when there
-    are fewer. Its own random stream, so training randomness is unchanged. The first 256 drawn
-    rows are kept (in data order) as the sample batch for dead-unit and gradient checks.
+    about 8 MB; enough to tell unit scale from 1e3), drawn without replacement by
+    ``default_rng([seed, 4])`` -- all rows when there are fewer. Its own random stream, so
+    training randomness is unchanged. The first 256 drawn rows are kept (in data order) as the
+    sample batch for dead-unit and gradient checks.
     """
     n = len(x)
     flat = x.reshape(n, -1)

@@ -162,8 +162,11 @@ def _read_document(zf: zipfile.ZipFile, path) -> dict[str, Any]:
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise _bad(path, f"malformed JSON ({err})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
-        raise _bad(path, f"format is {doc.get('format') if isinstance(doc, dict) else None!r}, "
-                         f"expected {FORMAT_NAME!r}")
+        raise _bad(
+            path,
+            f"format is {doc.get('format') if isinstance(doc, dict) else None!r}, "
+            f"expected {FORMAT_NAME!r}",
+        )
     version = doc.get("format_version")
     if not isinstance(version, int):
         raise _bad(path, "format_version is missing")

@@ -207,8 +207,9 @@ class Sequential:
 
     def _require_compiled(self, what: str) -> None:
         if self.loss is None:
-            raise ValueError(f"{what} needs a compiled model: call model.compile(loss, optimizer) "
-                             "first")
+            raise ValueError(
+                f"{what} needs a compiled model: call model.compile(loss, optimizer) first"
+            )
 
     # ------------------------------------------------------------------ data checks
     def _check_x(self, x: Any, argument: str = "x") -> np.ndarray:
@@ -230,8 +231,10 @@ class Sequential:
 
     def _check_validation_data(self, validation_data):
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise TypeError("validation_data must be a tuple (x_val, y_val) or "
-                            "(x_val, y_val, sample_weight_val)")
+            raise TypeError(
+                "validation_data must be a tuple (x_val, y_val) or "
+                "(x_val, y_val, sample_weight_val)"
+            )
         xv, yv = self._check_xy(validation_data[0], validation_data[1], "x_val", "y_val")
         swv = None
         if len(validation_data) == 3:
@@ -241,8 +244,10 @@ class Sequential:
     def _class_weights(self, class_weight, y):
         labels = V.class_labels(y, self.loss)
         if labels is None:
-            raise ValueError("class_weight needs class targets (categorical cross-entropy, or "
-                             "binary cross-entropy with one output unit)")
+            raise ValueError(
+                "class_weight needs class targets (categorical cross-entropy, or "
+                "binary cross-entropy with one output unit)"
+            )
         present = np.unique(labels)
         if isinstance(class_weight, str):
             if class_weight != "balanced":
@@ -256,14 +261,18 @@ class Sequential:
         n_classes = int(np.prod(self.output_shape)) if self.loss.accepts_integer_labels else 2
         table = np.ones(n_classes)
         for key, weight in class_weight.items():
-            if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or not (
-                0 <= key < n_classes
+            if (
+                isinstance(key, bool)
+                or not isinstance(key, (int, np.integer))
+                or not (0 <= key < n_classes)
             ):
-                raise ValueError(f"class_weight key {key!r} is not a class; classes are 0..."
-                                 f"{n_classes - 1}")
+                raise ValueError(
+                    f"class_weight key {key!r} is not a class; classes are 0...{n_classes - 1}"
+                )
             if not isinstance(weight, (int, float, np.number)) or not weight >= 0:
-                raise ValueError(f"class_weight[{key}] must be a non-negative number, got "
-                                 f"{weight!r}")
+                raise ValueError(
+                    f"class_weight[{key}] must be a non-negative number, got {weight!r}"
+                )
             table[key] = float(weight)
         return table[labels]
 
@@ -529,8 +538,9 @@ class Sequential:
                 if epoch_logs is not None and not all(np.isfinite(p).all() for p, _ in self._pairs):
                     # The last update overflowed although its loss was finite (earlier ones
                     # would have shown in the next batch's loss): same treatment.
-                    self._warn_divergence("finite, but the update overflowed the weights",
-                                          steps - 1, steps)
+                    self._warn_divergence(
+                        "finite, but the update overflowed the weights", steps - 1, steps
+                    )
                     epoch_logs = None
                 if epoch_logs is None:  # diverged: weights restored, warning issued
                     self._restore(snapshot)
@@ -614,8 +624,7 @@ class Sequential:
         row_bytes = max(1, arrays[0][0].nbytes)
         chunk = bs * max(1, self._GATHER_BYTES // (bs * row_bytes))
         buffers = [
-            None if a is None else np.empty((min(chunk, n), *a.shape[1:]), a.dtype)
-            for a in arrays
+            None if a is None else np.empty((min(chunk, n), *a.shape[1:]), a.dtype) for a in arrays
         ]
         b = 0
         for start in range(0, n, chunk):
@@ -686,9 +695,7 @@ class Sequential:
             return tta_predict(self, x, transforms, batch_size=batch_size or 1024)
         xs = self._check_x(x)
         batch_size = V.check_batch_size(batch_size) or 1024
-        outs = [
-            self._forward(xs[i : i + batch_size]) for i in range(0, len(xs), batch_size)
-        ]
+        outs = [self._forward(xs[i : i + batch_size]) for i in range(0, len(xs), batch_size)]
         return outs[0] if len(outs) == 1 else np.concatenate(outs)
 
     def _evaluate_arrays(self, xs, ys, sw=None, batch_size: int = 1024) -> dict[str, float]:
@@ -766,13 +773,15 @@ class Sequential:
             layer.check_weights(chunk)
             chunks.append(chunk)
             i += k
-        for layer, chunk in zip(self._layers, chunks):
+        for layer, chunk in zip(self._layers, chunks, strict=True):
             layer.set_weights(chunk)
 
     def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """``(param, grad)`` pairs of the trainable layers, in order."""
         return [
-            (layer.params[k], layer.grads[k]) for layer in self._layers if layer.trainable
+            (layer.params[k], layer.grads[k])
+            for layer in self._layers
+            if layer.trainable
             for k in layer.params
         ]
 
@@ -784,7 +793,9 @@ class Sequential:
         trainable = non_trainable = 0
         for layer in self._layers:
             shape = "(None, " + ", ".join(map(str, layer.output_shape)) + ")"
-            rows.append((f"{layer.name} ({type(layer).__name__})", shape, str(layer.count_params())))
+            rows.append(
+                (f"{layer.name} ({type(layer).__name__})", shape, str(layer.count_params()))
+            )
             n_params = sum(v.size for v in layer.params.values())
             if layer.trainable:
                 trainable += n_params
@@ -793,11 +804,20 @@ class Sequential:
             non_trainable += layer.count_buffers()
         widths = [max(len(r[i]) for r in rows) + 2 for i in range(3)]
         line = "=" * sum(widths)
-        fmt = lambda r: "".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
-        text = [f'Model: "{self.name}"', fmt(rows[0]), line, *map(fmt, rows[1:]), line,
-                f"Total params: {trainable + non_trainable:,}",
-                f"Trainable params: {trainable:,}",
-                f"Non-trainable params: {non_trainable:,}"]
+
+        def fmt(row):
+            return "".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+
+        text = [
+            f'Model: "{self.name}"',
+            fmt(rows[0]),
+            line,
+            *map(fmt, rows[1:]),
+            line,
+            f"Total params: {trainable + non_trainable:,}",
+            f"Trainable params: {trainable:,}",
+            f"Non-trainable params: {non_trainable:,}",
+        ]
         out = "\n".join(text)
         if print_fn is not None:
             print_fn(out)
@@ -831,8 +851,11 @@ class Sequential:
         """A new, freshly initialized model with the architecture of ``config``."""
         from .io import layer_from_config
 
-        model = cls(seed=config.get("seed"), dtype=config.get("dtype", "float32"),
-                    name=config.get("name", "sequential"))
+        model = cls(
+            seed=config.get("seed"),
+            dtype=config.get("dtype", "float32"),
+            name=config.get("name", "sequential"),
+        )
         for entry in config["layers"]:
             model.add(layer_from_config(entry))
         if config.get("input_shape") and not model.built:
