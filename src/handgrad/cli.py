@@ -78,62 +78,62 @@ def _read_features(spec: str, label: str):
 
 
 # ------------------------------------------------------------------------ parsing
-def _int_list(text: str) -> list[int]:
+def _parsed(text: str, convert, ok, bad_syntax: str, bad_value: str):
+    """``convert(text)``, or an argparse error: ``bad_syntax`` if it fails, ``bad_value`` if
+    ``ok(result)`` is false (both formatted with ``text`` and the converted ``value``)."""
     try:
-        values = [int(v) for v in text.split(",") if v.strip()]
+        value = convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {text!r}"
-        ) from None
-    if any(v <= 0 for v in values):
-        raise argparse.ArgumentTypeError(f"layer sizes must be positive, got {text!r}")
-    return values
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        raise argparse.ArgumentTypeError(bad_syntax.format(text=text)) from None
+    if not ok(value):
+        raise argparse.ArgumentTypeError(bad_value.format(text=text, value=value))
     return value
 
 
+def _items(convert):
+    return lambda text: [convert(v) for v in text.split(",") if v.strip()]
+
+
+def _int_list(text: str) -> list[int]:
+    return _parsed(
+        text,
+        _items(int),
+        lambda vs: all(v > 0 for v in vs),
+        "expected comma-separated integers, got {text!r}",
+        "layer sizes must be positive, got {text!r}",
+    )
+
+
+def _positive_int(text: str) -> int:
+    message = "expected a positive integer, got {text!r}"
+    return _parsed(text, int, lambda v: v > 0, message, message)
+
+
 def _float_list(text: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated numbers, got {text!r}"
-        ) from None
-    if not values or any(not math.isfinite(v) or v < 0 for v in values):
-        raise argparse.ArgumentTypeError(f"learning rates must be finite and >= 0, got {text!r}")
-    return values
+    return _parsed(
+        text,
+        _items(float),
+        lambda vs: bool(vs) and all(math.isfinite(v) and v >= 0 for v in vs),
+        "expected comma-separated numbers, got {text!r}",
+        "learning rates must be finite and >= 0, got {text!r}",
+    )
 
 
 def _batch_size(text: str) -> int | None:
     if text in ("full", "none", "None"):
         return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"batch size must be 'full' or a positive int, got {text!r}"
-        ) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"batch size must be positive, got {value}")
-    return value
+    return _parsed(
+        text,
+        int,
+        lambda v: v > 0,
+        "batch size must be 'full' or a positive int, got {text!r}",
+        "batch size must be positive, got {value}",
+    )
 
 
 def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
-    return value
+    message = "expected a number in [0, 1), got {text!r}"
+    return _parsed(text, float, lambda v: 0 <= v < 1, message, message)
 
 
 def _schedule(spec: str | None, lr: float):
