@@ -49,8 +49,11 @@ def exam():
     """Import the script (it imports ``_example_kit`` from its folder)."""
     sys.path.insert(0, str(EXAMPLES))
     try:
-        spec = importlib.util.spec_from_file_location("handgrad_exam_mnist20", EXAMPLES / "exam_mnist20.py")
+        spec = importlib.util.spec_from_file_location(
+            "handgrad_exam_mnist20", EXAMPLES / "exam_mnist20.py"
+        )
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses resolve string annotations through it
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(EXAMPLES))
@@ -124,8 +127,9 @@ def test_tta_averages_the_transformed_probabilities(quick):
         np.testing.assert_allclose(plain, probabilities["CNN + augmentation (seed 0)"], atol=1e-6)
         views = [[m.predict(t(x_test)) for t in transforms] for m in members]
     tta = [np.mean(v, axis=0) for v in views]
-    np.testing.assert_allclose(tta[0], probabilities["CNN + augmentation + TTA (seed 0)"],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        tta[0], probabilities["CNN + augmentation + TTA (seed 0)"], atol=1e-6
+    )
     np.testing.assert_allclose(
         (tta[0] + tta[1]) / 2, probabilities["ensemble of 2 CNN + augmentation + TTA"], atol=1e-6
     )
