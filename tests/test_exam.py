@@ -82,7 +82,6 @@ def test_quick_table_cnn_beats_the_assignment_mlp(quick):
     assert ensemble["test_accuracy"] >= 0.90
     assert ensemble["params"] == 2 * cnn["params"]
     assert results["sizes"] == {"fit": 1200, "validation": 300, "test": 1000}
-    assert results["seconds"] < 120
 
 
 def test_choice_is_made_on_the_validation_set(quick, exam):
@@ -116,17 +115,20 @@ def test_validation_digits_come_from_the_training_set(exam):
 
 def test_tta_averages_the_transformed_probabilities(quick):
     results, out = quick
-    x_test = hg.datasets.mnist20(images=True)[1][0]
+    n = 250  # of the 1000 test digits: enough to compare, a quarter of the time
+    x_test = hg.datasets.mnist20(images=True)[1][0][:n]
     transforms = aug.tta_transforms()
     assert len(transforms) == 9  # identity, 4 crops, 2 angles, 2 scales
     members = [hg.load_model(out / f"exam_mnist20_cnn_aug_seed{s}.hgz") for s in (0, 1)]
-    probabilities = results["test_probabilities"]
+    probabilities = {k: v[:n] for k, v in results["test_probabilities"].items()}
     with one_blas_thread():
         # The saved model predicts what the run measured.
         plain = members[0].predict(x_test)
         np.testing.assert_allclose(plain, probabilities["CNN + augmentation (seed 0)"], atol=1e-6)
         views = [[m.predict(t(x_test)) for t in transforms] for m in members]
+        default_tta = members[0].predict(x_test, tta=True)  # tta_transforms(), what the run used
     tta = [np.mean(v, axis=0) for v in views]
+    np.testing.assert_allclose(default_tta, tta[0], atol=1e-6)
     np.testing.assert_allclose(
         tta[0], probabilities["CNN + augmentation + TTA (seed 0)"], atol=1e-6
     )
