@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._rowops import row_max, row_sum
+
 __all__ = [
     "ActivationFunction",
     "get",
@@ -109,8 +111,8 @@ def softmax(z: np.ndarray) -> np.ndarray:
     The row maximum is subtracted first, so ``exp`` never overflows.
     """
     z = _float(z)
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    e /= e.sum(axis=-1, keepdims=True)
+    e = np.exp(z - row_max(z))
+    e /= row_sum(e)
     return e
 
 
@@ -212,7 +214,7 @@ def _b_elu(a, da):
 
 def _b_softmax(a, da):
     # dz_j = a_j * (da_j - sum_i da_i a_i): the softmax Jacobian times da, per row.
-    return a * (da - (da * a).sum(axis=-1, keepdims=True))
+    return a * (da - row_sum(da * a))
 
 
 def _b_zero(a, da):
@@ -256,9 +258,9 @@ def _fi_elu(z):
 
 
 def _fi_softmax(z):
-    z -= z.max(axis=-1, keepdims=True)
+    z -= row_max(z)
     np.exp(z, out=z)
-    z /= z.sum(axis=-1, keepdims=True)
+    z /= row_sum(z)
     return z
 
 
@@ -303,7 +305,7 @@ def _bi_elu(a, da):
 
 
 def _bi_softmax(a, da):
-    da -= (da * a).sum(axis=-1, keepdims=True)
+    da -= row_sum(da * a)
     da *= a
     return da
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._rowops import row_max, row_sum
 from .activations import sigmoid
 
 __all__ = [
@@ -50,8 +51,21 @@ def _scale(n: int, sample_weight: np.ndarray | None, dtype) -> np.ndarray | floa
 
 def _reduce(per_sample: np.ndarray, sample_weight: np.ndarray | None) -> float:
     if sample_weight is None:
-        return float(per_sample.mean())
+        # per_sample.mean() without its Python wrapper (~5 us, a tenth of a loss on 32 rows):
+        # NumPy sums in the array's dtype, divides by an intp count, casts back.
+        total = np.add.reduce(per_sample)
+        return float(total.dtype.type(total / np.intp(per_sample.size)))
     return float((per_sample * sample_weight).sum() / per_sample.shape[0])
+
+
+def _label_positions(labels: np.ndarray, k: int) -> np.ndarray:
+    """Flat indices of ``(i, labels[i])`` in a C-contiguous ``(N, k)`` array.
+
+    Indexing the flat array with these is 2x faster than ``a[np.arange(N), labels]``.
+    """
+    positions = np.arange(0, len(labels) * k, k)
+    positions += labels.astype(np.intp, copy=False)
+    return positions
 
 
 class Loss:
@@ -157,22 +171,22 @@ class CategoricalCrossentropy(Loss):
         return g * scale
 
     def per_sample_from_logits(self, y_true, z):
-        m = z.max(axis=1, keepdims=True)
-        lse = (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))[:, 0]
+        m = row_max(z)
+        lse = (m + np.log(row_sum(np.exp(z - m))))[:, 0]
         return self._nll(y_true, z, lse)
 
     @staticmethod
     def _nll(y_true, z, lse):
         if y_true.ndim == 1:
-            return lse - z[np.arange(len(y_true)), y_true]
+            return lse - z.reshape(-1).take(_label_positions(y_true, z.shape[1]))
         return lse * y_true.sum(axis=1) - (z * y_true).sum(axis=1)
 
     def fused_forward(self, y_true, z, sample_weight=None):
-        # Direct ufunc reductions: same arithmetic as z.max / e.sum without their wrappers,
-        # which cost more than the math on a batch of 32.
-        m = np.maximum.reduce(z, axis=1, keepdims=True)
+        # row_max/row_sum: the same bits as z.max(axis=1) / e.sum(axis=1), without their
+        # per-row cost on short rows and without the method wrappers on a batch of 32.
+        m = row_max(z)
         e = np.exp(np.subtract(z, m))
-        s = np.add.reduce(e, axis=1, keepdims=True)
+        s = row_sum(e)
         e /= s
         lse = np.log(s)
         lse += m
@@ -181,7 +195,7 @@ class CategoricalCrossentropy(Loss):
     def logits_gradient(self, y_true, a, sample_weight=None):
         g = a.copy()
         if y_true.ndim == 1:
-            g[np.arange(len(y_true)), y_true] -= 1
+            g.reshape(-1)[_label_positions(y_true, g.shape[1])] -= 1
         else:
             g -= y_true
         g *= _scale(len(a), sample_weight, a.dtype)

@@ -1,0 +1,178 @@
+"""The performance paths give the same bits as the plain NumPy they replace (issue 7).
+
+- ``_rowops.row_max`` / ``row_sum``: reductions over short rows done on the transposed array;
+- optimizers updating large parameters a chunk at a time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from handgrad import _rowops, activations, losses, optimizers
+
+SHAPES = [(1, 10), (63, 10), (64, 2), (64, 33), (1023, 16), (1024, 7), (1024, 8), (1024, 10)]
+SHAPES += [(1024, 17), (3000, 10), (3000, 200), (2048, 1), (5, 3, 10)]
+
+
+def _values(shape, dtype, seed=0):
+    """Mixed signs and magnitudes spread over 8 decades, so that summation order shows."""
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal(shape) * 10.0 ** rng.uniform(-4, 4, shape)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_row_reductions_are_numpys_bit_for_bit(shape, dtype):
+    x = _values(shape, dtype)
+    max_, sum_ = _rowops.row_max(x), _rowops.row_sum(x)
+    assert max_.shape == sum_.shape == (*shape[:-1], 1)
+    assert max_.dtype == sum_.dtype == dtype
+    np.testing.assert_array_equal(max_, np.max(x, axis=-1, keepdims=True))
+    np.testing.assert_array_equal(sum_, np.sum(x, axis=-1, keepdims=True))
+
+
+def test_the_sum_replica_is_active_and_exact_beyond_128_columns():
+    assert _rowops._check_sum_order(), "NumPy sums rows in another order: row_sum falls back"
+    for k in (129, 300, 1000):
+        x = _values((64, k), np.float32, seed=k)
+        got = _rowops._pairwise_columns(np.ascontiguousarray(x.T))
+        np.testing.assert_array_equal(got, x.sum(axis=1))
+        # The order matters for these values: a left-to-right sum differs somewhere.
+        assert not np.array_equal(got, np.cumsum(x, axis=1)[:, -1])
+
+
+def test_row_sum_falls_back_when_numpy_sums_differently(monkeypatch):
+    monkeypatch.setattr(_rowops, "_sum_matches_numpy", False)
+    monkeypatch.setattr(
+        _rowops, "_pairwise_columns", lambda xt: pytest.fail("the replica must not be used")
+    )
+    x = _values((4096, 10), np.float32)
+    np.testing.assert_array_equal(_rowops.row_sum(x), x.sum(axis=1, keepdims=True))
+
+
+def test_row_max_propagates_nan_and_inf():
+    x = _values((256, 10), np.float32)
+    x[3, 4], x[7, 0], x[9, 9] = np.nan, np.inf, -np.inf
+    got = _rowops.row_max(x)[:, 0]
+    assert np.isnan(got[3]) and got[7] == np.inf and np.isfinite(got[9])
+    np.testing.assert_array_equal(got, x.max(axis=1))
+
+
+@pytest.mark.parametrize("rows", [32, 5000])
+def test_softmax_and_fused_cross_entropy_are_the_plain_formulas(rows):
+    rng = np.random.default_rng(1)
+    z = (rng.standard_normal((rows, 10)) * 5).astype(np.float32)
+    y = rng.integers(0, 10, rows)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    s = e.sum(axis=1, keepdims=True)
+    expected = e / s
+    np.testing.assert_array_equal(activations.softmax(z), expected)
+    np.testing.assert_array_equal(activations.get("softmax").forward_inplace(z.copy()), expected)
+    probabilities, loss = losses.CategoricalCrossentropy().fused_forward(y, z)
+    np.testing.assert_array_equal(probabilities, expected)
+    lse = (np.log(s) + z.max(axis=1, keepdims=True))[:, 0]
+    assert loss == float((lse - z[np.arange(rows), y]).mean())
+
+
+OPTIMIZERS = {
+    "sgd": lambda: optimizers.SGD(0.1),
+    "sgd-momentum": lambda: optimizers.SGD(0.05, momentum=0.9),
+    "nesterov": lambda: optimizers.SGD(0.05, momentum=0.8, nesterov=True),
+    "momentum-notes": lambda: optimizers.Momentum(0.1, beta=0.8, bias_correction=True),
+    "rmsprop": lambda: optimizers.RMSprop(0.01),
+    "adam": lambda: optimizers.Adam(0.01),
+}
+
+
+def _trajectory(optimizer, dtype, steps=4, size=150_001):
+    """Parameters after each of ``steps`` updates on f = sum a*w^2/2 (gradient a*w)."""
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((size // 7, 7)).astype(dtype)  # 2-D, one ragged final chunk
+    curvature = rng.uniform(0.1, 3.0, w.shape).astype(dtype)
+    bias = rng.standard_normal(3).astype(dtype)
+    g, gb = np.zeros_like(w), np.zeros_like(bias)
+    out = []
+    for _ in range(steps):
+        np.multiply(curvature, w, out=g)
+        gb[...] = bias
+        optimizer.step([(w, g), (bias, gb)])
+        out.append((w.copy(), bias.copy()))
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_chunked_update_is_the_whole_array_update(name, dtype):
+    chunked = OPTIMIZERS[name]()
+    assert chunked.update_chunk < 150_001 // 2  # at least three chunks
+    whole = OPTIMIZERS[name]()
+    whole.update_chunk = 10**9
+    for (w1, b1), (w2, b2) in zip(
+        _trajectory(chunked, dtype), _trajectory(whole, dtype), strict=True
+    ):
+        np.testing.assert_array_equal(w1, w2)
+        np.testing.assert_array_equal(b1, b2)
+    assert not np.array_equal(w1, _trajectory(OPTIMIZERS[name](), dtype, steps=1)[0][0])
+
+
+def test_new_arrays_get_a_new_update_plan():
+    opt = optimizers.SGD(0.5)
+    w1, w2 = np.ones(100_000, np.float32), np.ones(100_000, np.float32)
+    g = np.ones(100_000, np.float32)
+    opt.step([(w1, g)])
+    opt.step([(w2, g)])  # another parameter array: it is the one updated
+    np.testing.assert_array_equal(w1, 0.5)
+    np.testing.assert_array_equal(w2, 0.5)
+
+
+def test_chunked_adam_state_round_trips_mid_training():
+    first = optimizers.Adam(0.01)
+    ref = _trajectory(first, np.float32, steps=2)
+    resumed = optimizers.Adam(0.01)
+    resumed.set_state(first.get_state())
+    w, b = (a.copy() for a in ref[-1])
+    g, gb = np.full_like(w, 0.5), np.full_like(b, 0.5)
+    continued = optimizers.Adam(0.01)
+    continued.set_state(first.get_state())
+    w2, b2 = w.copy(), b.copy()
+    resumed.step([(w, g), (b, gb)])
+    continued.update_chunk = 10**9
+    continued.step([(w2, g), (b2, gb)])
+    np.testing.assert_array_equal(w, w2)
+    assert resumed.iterations == 3
+
+
+@pytest.mark.parametrize("name", ["adam", "sgd-momentum", "momentum-notes", "rmsprop"])
+def test_state_that_decays_to_subnormal_is_flushed_without_changing_weights(name):
+    """Gradients that stop (dead units) let the state decay geometrically; x86 arithmetic on
+    subnormal floats is 10-100x slower, so the optimizers flush it, and the weights stay the
+    same bits as without flushing."""
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal(2000).astype(np.float32)
+    runs = []
+    for flush_every in (16, 10**9):
+        opt = OPTIMIZERS[name]()
+        opt.flush_every = flush_every
+        w, g = start.copy(), np.zeros_like(start)
+        for step in range(1500):
+            g[...] = 0.01 * (w - 1) if step < 5 else 0.0  # then all gradients stop
+            g[:100] = 0.01  # except a few that keep the state normal
+            opt.step([(w, g)])
+        runs.append((w, [a[0] for a in opt.state.values()]))
+    (w_flushed, state_flushed), (w_plain, state_plain) = runs
+    np.testing.assert_array_equal(w_flushed, w_plain)
+    tiny = np.finfo(np.float32).tiny
+    for flushed, plain in zip(state_flushed, state_plain, strict=True):
+        np.testing.assert_array_equal(flushed[:100], plain[:100])  # normal entries untouched
+        assert not np.any((flushed != 0) & (np.abs(flushed) < tiny))
+    if name != "rmsprop":  # its square average decays by 0.9 per step too, but from g^2
+        assert np.any((state_plain[0] != 0) & (np.abs(state_plain[0]) < tiny)), "test too weak"
+
+
+def test_zero_learning_rate_does_not_flush_the_state():
+    opt = optimizers.SGD(0.0, momentum=0.9)
+    w, g = np.ones(10, np.float32), np.full(10, 1e-30, np.float32)
+    for _ in range(32):
+        opt.step([(w, g)])
+    assert np.all(opt.state["velocity"][0] > 0)
