@@ -176,3 +176,19 @@ def test_zero_learning_rate_does_not_flush_the_state():
     for _ in range(32):
         opt.step([(w, g)])
     assert np.all(opt.state["velocity"][0] > 0)
+
+
+def test_row_reductions_and_label_picks_on_non_contiguous_arrays():
+    x = _values((10, 3000), np.float32).T  # (3000, 10), Fortran-ordered
+    assert not x.flags.c_contiguous
+    np.testing.assert_array_equal(_rowops.row_max(x), x.max(axis=1, keepdims=True))
+    np.testing.assert_array_equal(_rowops.row_sum(x), x.sum(axis=1, keepdims=True))
+    y = np.random.default_rng(2).integers(0, 10, 3000).astype(np.uint8)  # not intp
+    cce = losses.CategoricalCrossentropy()
+    probabilities, loss = cce.fused_forward(y, x)
+    _, loss_c = cce.fused_forward(y.astype(np.intp), np.ascontiguousarray(x))
+    assert loss == loss_c
+    gradient = cce.logits_gradient(y, probabilities)
+    expected = probabilities.copy()
+    expected[np.arange(3000), y] -= 1
+    np.testing.assert_array_equal(gradient, expected * np.float32(1.0 / 3000))

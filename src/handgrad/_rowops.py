@@ -12,7 +12,8 @@ over its first axis instead takes ``K`` long vector operations.
   ``((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7))``, then the remaining ``K % 8`` terms left to right; above
   128 the two halves (split at a multiple of 8) summed recursively. The first call checks this
   against the installed NumPy on random data and uses ``np.add.reduce`` if they differ, so a NumPy
-  that sums differently costs speed, never bits.
+  that sums differently costs speed, never bits. NumPy uses that order only for C-contiguous
+  rows, so other layouts are summed by NumPy itself.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ def row_max(x: np.ndarray) -> np.ndarray:
 def row_sum(x: np.ndarray) -> np.ndarray:
     """``np.add.reduce(x, axis=-1, keepdims=True)``, the same bits: shape ``(..., 1)``."""
     global _sum_matches_numpy
-    if _use_columns(x, SUM_MIN_ROWS, SUM_MAX_COLUMNS):
+    # NumPy sums each row pairwise only when rows are contiguous; otherwise its order differs.
+    if x.flags.c_contiguous and _use_columns(x, SUM_MIN_ROWS, SUM_MAX_COLUMNS):
         if _sum_matches_numpy is None:
             _sum_matches_numpy = _check_sum_order()
         if _sum_matches_numpy:
