@@ -92,8 +92,8 @@ model.compile("categorical_crossentropy", "sgd")
 try:
     model.fit(np.zeros((10, 3)), np.zeros(10, int), verbose=0)
 except ValueError as err:
-    print(err)                      # x has shape (10, 3) but layer 'out' expects (N, 4)
-print(model.optimizer.iterations)   # 0: nothing was trained
+    print(err)  # x has shape (10, 3) but layer 'out' expects (N, 4)
+print(model.optimizer.iterations)  # 0: nothing was trained
 ```
 
 The table lists the errors met most often. Every row is a case of `tests/test_bad_inputs.py`
