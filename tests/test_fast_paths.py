@@ -192,3 +192,19 @@ def test_row_reductions_and_label_picks_on_non_contiguous_arrays():
     expected = probabilities.copy()
     expected[np.arange(3000), y] -= 1
     np.testing.assert_array_equal(gradient, expected * np.float32(1.0 / 3000))
+
+
+@pytest.mark.parametrize("name", activations.names())
+def test_backward_owned_overwrites_only_when_allowed(name):
+    act = activations.get(name)
+    rng = np.random.default_rng(4)
+    a = act.forward(rng.standard_normal((6, 5)))
+    da = rng.standard_normal((6, 5))
+    expected = act.backward(a, da.copy())
+    kept = da.copy()
+    np.testing.assert_array_equal(act.backward_owned(a, da, overwrite=False), expected)
+    np.testing.assert_array_equal(da, kept)  # not the layer's to overwrite
+    got = act.backward_owned(a, da, overwrite=True)
+    np.testing.assert_array_equal(got, expected)
+    if act.backward_inplace is not None:
+        assert got is da  # computed in place: no batch-sized allocation

@@ -328,6 +328,16 @@ class ActivationFunction:
     #: ``backward`` computed in place in ``da`` (same bits), for callers that own ``da``.
     backward_inplace: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
+    def backward_owned(self, a: np.ndarray, da: np.ndarray, overwrite: bool) -> np.ndarray:
+        """``backward(a, da)``, computed in ``da`` when ``overwrite`` and an in-place twin exists.
+
+        Layers pass ``overwrite=self.reuse_buffers``: while ``fit`` trains them, the ``dy`` a
+        layer receives is its own to overwrite.
+        """
+        if overwrite and self.backward_inplace is not None:
+            return self.backward_inplace(a, da)
+        return self.backward(a, da)
+
 
 _REGISTRY: dict[str, ActivationFunction] = {
     f.name: f

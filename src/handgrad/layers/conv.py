@@ -273,10 +273,8 @@ class Conv2D(Layer):
             dz = np.moveaxis(
                 self.activation.backward(np.moveaxis(a, 1, -1), np.moveaxis(dy, 1, -1)), -1, 1
             )
-        elif self.reuse_buffers and self.activation.backward_inplace is not None:
-            dz = self.activation.backward_inplace(a, dy)  # training: dy may be overwritten
         else:
-            dz = self.activation.backward(a, dy)
+            dz = self.activation.backward_owned(a, dy, overwrite=self.reuse_buffers)
         return self.backward_logits(dz)
 
     def get_config(self):

@@ -140,10 +140,9 @@ class Dense(Layer):
         return dz @ w_t
 
     def backward(self, dy):
-        act = self.activation
-        if self.reuse_buffers and act.backward_inplace is not None:
-            return self.backward_logits(act.backward_inplace(self._a, dy))
-        return self.backward_logits(act.backward(self._a, dy))
+        return self.backward_logits(
+            self.activation.backward_owned(self._a, dy, overwrite=self.reuse_buffers)
+        )
 
     def get_config(self):
         config = super().get_config()
