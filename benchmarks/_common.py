@@ -8,6 +8,8 @@ network (400-25-10 sigmoid/softmax, full-batch gradient descent on 5000x400).
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
 import statistics
@@ -89,6 +91,32 @@ def limit_threads(n_threads: int) -> dict[str, Any]:
 
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def add_run_options(parser: argparse.ArgumentParser, clock: bool = True) -> None:
+    """The options every benchmark takes: ``--threads``, ``--clock`` (optional) and ``--json``."""
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count(),
+        help="BLAS / OpenMP / torch threads for every contender (default: all cores)",
+    )
+    if clock:
+        parser.add_argument(
+            "--clock",
+            choices=sorted(CLOCKS),
+            default="wall",
+            help="wall time, or process CPU time (robust on a shared machine with --threads 1)",
+        )
+    parser.add_argument("--json", metavar="PATH", help="also write the JSON result here")
+
+
+def emit_report(report: dict[str, Any], path: str | None) -> None:
+    """Print the JSON report on stdout and, with ``path``, also write it there."""
+    print(json.dumps(report, indent=2))
+    if path:
+        with open(path, "w") as fh:
+            json.dump(report, fh, indent=2)
 
 
 def time_call(fn: Callable[[], Any], clock: str = "wall") -> float:

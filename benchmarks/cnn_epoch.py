@@ -20,7 +20,6 @@ handgrad / PyTorch in samples per second (issue 5 aims for at least 0.7).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 
 import _common as C
@@ -116,8 +115,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--samples", type=int, default=10000)
     parser.add_argument("--repeats", type=int, default=5, help="timed epochs per contender")
     parser.add_argument("--warmup", type=int, default=1, help="untimed epochs first")
-    parser.add_argument("--threads", type=int, default=C.os.cpu_count(), help="BLAS/torch threads")
-    parser.add_argument("--json", metavar="PATH", help="also write the JSON result here")
+    C.add_run_options(parser, clock=False)
     args = parser.parse_args(argv)
 
     threads = C.limit_threads(args.threads)
@@ -167,10 +165,7 @@ def main(argv: list[str] | None = None) -> dict:
         for name, r in results.items()
     ]
     print(C.format_table(["contender", "samples/s (median)", "range", "s/epoch"], rows))
-    print(json.dumps(report, indent=2))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(report, fh, indent=2)
+    C.emit_report(report, args.json)
     return report
 
 

@@ -501,20 +501,8 @@ def main(argv: list[str] | None = None) -> dict:
         default=40,
         help="gradient steps per timed run of the 400-25-10 workload",
     )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=os.cpu_count(),
-        help="BLAS / OpenMP / torch threads for every contender",
-    )
     parser.add_argument("--skip", nargs="*", default=[], help="contenders to leave out")
-    parser.add_argument(
-        "--clock",
-        choices=["wall", "cpu"],
-        default="wall",
-        help="wall time, or process CPU time (robust on a shared machine with --threads 1)",
-    )
-    parser.add_argument("--json", metavar="PATH", help="also write the JSON result here")
+    C.add_run_options(parser)
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -582,10 +570,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     report["load_average_at_end"] = os.getloadavg()
     print_tables(report)
-    print(json.dumps(report, indent=2))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(report, fh, indent=2)
+    C.emit_report(report, args.json)
     return report
 
 

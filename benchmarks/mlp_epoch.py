@@ -12,7 +12,6 @@ times; the table shows the median in samples per second (and the spread, min..ma
 from __future__ import annotations
 
 import argparse
-import json
 import math
 
 import _common as C
@@ -54,15 +53,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=5, help="timed epochs per batch size")
     parser.add_argument("--warmup", type=int, default=1, help="untimed epochs first")
     parser.add_argument("--samples", type=int, default=60000)
-    parser.add_argument("--threads", type=int, default=C.os.cpu_count(), help="BLAS threads")
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    parser.add_argument(
-        "--clock",
-        choices=["wall", "cpu"],
-        default="wall",
-        help="wall time, or process CPU time (robust on a shared machine with --threads 1)",
-    )
-    parser.add_argument("--json", metavar="PATH", help="also write the JSON result here")
+    C.add_run_options(parser)
     args = parser.parse_args(argv)
 
     threads = C.limit_threads(args.threads)
@@ -106,10 +98,7 @@ def main(argv: list[str] | None = None) -> dict:
     ]
     print()
     print(C.format_table(["batch", "samples/s (median)", "range", "s/epoch"], rows))
-    print(json.dumps(report, indent=2))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(report, fh, indent=2)
+    C.emit_report(report, args.json)
     return report
 
 

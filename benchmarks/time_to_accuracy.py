@@ -17,7 +17,6 @@ shows medians over seeds.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import warnings
@@ -102,14 +101,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--learning-rate", type=float, default=0.003, help="Adam learning rate")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-epochs", type=int, default=100)
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="BLAS threads")
-    parser.add_argument(
-        "--clock",
-        choices=["wall", "cpu"],
-        default="wall",
-        help="wall time, or process CPU time (robust on a shared machine with --threads 1)",
-    )
-    parser.add_argument("--json", metavar="PATH", help="also write the JSON result here")
+    C.add_run_options(parser)
     args = parser.parse_args(argv)
 
     threads = C.limit_threads(args.threads)
@@ -175,10 +167,7 @@ def main(argv: list[str] | None = None) -> dict:
         ),
         file=sys.stderr,
     )
-    print(json.dumps(report, indent=2))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(report, fh, indent=2)
+    C.emit_report(report, args.json)
     return report
 
 
