@@ -21,6 +21,7 @@ from . import (
     regularizers,
     schedules,
 )
+from ._parallel import get_num_threads, set_num_threads
 from .data import datasets
 from .io import load_model, save_model
 from .model import DivergenceWarning, Sequential
@@ -33,6 +34,8 @@ __all__ = [
     "save_model",
     "export_onnx",
     "DivergenceWarning",
+    "get_num_threads",
+    "set_num_threads",
     "activations",
     "callbacks",
     "constraints",

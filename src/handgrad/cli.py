@@ -12,16 +12,19 @@ Errors in arguments or files end the program with exit code 2 and a one-line mes
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import __version__
+from ._parallel import set_num_threads
 
 BUILTIN = ("mnist20", "mnist5k", "digits", "moons", "circles", "spirals")
 
@@ -515,6 +518,22 @@ def cmd_tune(args) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _thread_limit(threads: int | None) -> Iterator[None]:
+    """``--threads N``: BLAS (threadpoolctl) and handgrad's own threads, for this command."""
+    if threads is None:
+        yield
+        return
+    import threadpoolctl
+
+    with threadpoolctl.threadpool_limits(threads):
+        set_num_threads(threads)
+        try:
+            yield
+        finally:
+            set_num_threads(None)
+
+
 # ----------------------------------------------------------------------- parser
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line (no usage block), exit code 2."""
@@ -528,6 +547,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="handgrad", description="Deep learning in plain NumPy: train, evaluate, predict, plot."
     )
     parser.add_argument("--version", action="version", version=f"handgrad {__version__}")
+    parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        help="threads for BLAS and for handgrad's per-sample work (default: all CPUs; "
+        "1 is often fastest on a busy machine)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser(
@@ -714,7 +740,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with _thread_limit(args.threads):
+            return args.func(args)
     except (CLIError, ValueError, TypeError, FileNotFoundError, ImportError, OSError) as err:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         print(f"handgrad: error: {message}", file=sys.stderr)

@@ -24,11 +24,12 @@ import math
 import sys
 import warnings
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import numpy as np
 
+from . import _parallel
 from . import _validation as V
 from . import losses as losses_mod
 from . import metrics as metrics_mod
@@ -380,6 +381,16 @@ class Sequential:
             for layer in self._layers:
                 layer.reuse_buffers = False
 
+    def _blas_policy(self) -> AbstractContextManager:
+        """Hold the BLAS to one thread per call while layers split samples across threads.
+
+        See :mod:`handgrad._parallel`: OpenBLAS's spinning workers would take the core that
+        the second share of a convolution or pooling needs.
+        """
+        if any(layer.splits_samples for layer in self._layers):
+            return _parallel.blas_held()
+        return nullcontext()
+
     def train_on_batch(self, x: Any, y: Any, sample_weight: Any = None) -> float:
         """One forward/backward/update on a batch; returns the batch loss *before* the update.
 
@@ -389,7 +400,7 @@ class Sequential:
         xs, ys = self._check_xy(x, y)
         sw = V.check_sample_weight(sample_weight, len(xs))
         self._prepare_training()
-        with self._reusing_buffers():
+        with self._reusing_buffers(), self._blas_policy():
             loss, _ = self._train_step(xs, ys, sw)
         return float(loss)
 
@@ -533,6 +544,7 @@ class Sequential:
                 with (
                     np.errstate(over="ignore", invalid="ignore", divide="ignore"),
                     self._reusing_buffers(),
+                    self._blas_policy(),
                 ):
                     epoch_logs = self._run_epoch(xs, ys, sw, bs, steps, shuffle, cbs, augment)
                 if epoch_logs is not None and not all(np.isfinite(p).all() for p, _ in self._pairs):
@@ -695,10 +707,15 @@ class Sequential:
             return tta_predict(self, x, transforms, batch_size=batch_size or 1024)
         xs = self._check_x(x)
         batch_size = V.check_batch_size(batch_size) or 1024
-        outs = [self._forward(xs[i : i + batch_size]) for i in range(0, len(xs), batch_size)]
+        with self._blas_policy():
+            outs = [self._forward(xs[i : i + batch_size]) for i in range(0, len(xs), batch_size)]
         return outs[0] if len(outs) == 1 else np.concatenate(outs)
 
     def _evaluate_arrays(self, xs, ys, sw=None, batch_size: int = 1024) -> dict[str, float]:
+        with self._blas_policy():
+            return self._evaluate_batches(xs, ys, sw, batch_size)
+
+    def _evaluate_batches(self, xs, ys, sw, batch_size: int) -> dict[str, float]:
         n = len(xs)
         total_loss = 0.0
         totals = dict.fromkeys(self.metric_fns, 0.0)

@@ -174,9 +174,9 @@ def col2im(dcols: np.ndarray, geometry: Geometry, out: np.ndarray) -> np.ndarray
 
 
 def stride1_input_gradient(
-    dz: np.ndarray, kernel: np.ndarray, geometry: Geometry, wide: np.ndarray
+    dz: np.ndarray, per_offset: np.ndarray, geometry: Geometry, wide: np.ndarray, out: np.ndarray
 ) -> np.ndarray:
-    """``dL/dx`` of a stride-1 convolution, without materializing ``dcols``.
+    """``dL/dx`` of a stride-1 convolution, without materializing ``dcols``; returns ``out``.
 
     With stride 1, output ``(i, j)`` of offset ``(u, v)`` reads padded pixel ``(i + u, j + v)``.
     Laying ``dz`` out on rows as wide as the padded input (``Wp``, the extra ``kw - 1``
@@ -189,27 +189,31 @@ def stride1_input_gradient(
     Parameters
     ----------
     dz : (N, F, OH, OW)
-    kernel : (F, C, kh, kw)
+    per_offset : (kh, kw, C, F)
+        The kernel ``W`` ``(F, C, kh, kw)`` as ``W.transpose(2, 3, 1, 0)``, C-contiguous.
     geometry : Geometry with strides (1, 1)
     wide : (N, F, OH, Wp) buffer whose columns ``OW:`` are zero (they are never written)
+    out : (N, C, H, W) array, overwritten
     """
     n, f, oh, ow = dz.shape
-    c = kernel.shape[1]
+    c = per_offset.shape[2]
     pt, pb, pl, pr = geometry.padding
     hp, wp = geometry.height + pt + pb, geometry.width + pl + pr
     length = (oh - 1) * wp + ow  # last wide row without its zero tail: stays inside dxpad
     wide[..., :ow] = dz
     dz_wide = wide.reshape(n, f, oh * wp)[:, :, :length]
-    per_offset = np.ascontiguousarray(kernel.transpose(2, 3, 1, 0), dtype=dz.dtype)  # (kh,kw,C,F)
-    dxpad = np.zeros((n, c, hp * wp), dtype=dz.dtype)
+    padding = pt or pb or pl or pr
+    if padding:
+        dxpad = np.zeros((n, c, hp * wp), dtype=dz.dtype)
+    else:  # the padded input is the input: accumulate in out directly
+        dxpad = out.reshape(n, c, hp * wp)
+        dxpad.fill(0)
     part = np.empty((n, c, length), dtype=dz.dtype)
     for u, v, *_ in geometry.offsets:
         shift = u * wp + v
         np.matmul(per_offset[u, v], dz_wide, out=part)
         dxpad[:, :, shift : shift + length] += part
-    dxpad = dxpad.reshape(n, c, hp, wp)
-    if pt or pb or pl or pr:
-        return np.ascontiguousarray(
-            dxpad[:, :, pt : pt + geometry.height, pl : pl + geometry.width]
-        )
-    return dxpad
+    if padding:
+        dxpad = dxpad.reshape(n, c, hp, wp)
+        out[...] = dxpad[:, :, pt : pt + geometry.height, pl : pl + geometry.width]
+    return out

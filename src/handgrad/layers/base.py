@@ -97,6 +97,9 @@ class Layer:
 
     #: Name of the activation the layer ends with, when a loss can be fused with it.
     fused_activation: str | None = None
+    #: Whether the layer splits its per-sample work across threads (handgrad._parallel); the
+    #: model then keeps the BLAS at one thread per call while it trains or predicts.
+    splits_samples: bool = False
 
     def __init__(
         self,

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .. import initializers
+from .._parallel import map_samples
 from ._im2col import Geometry, col2im, im2col, pair, stride1_input_gradient
 from ._kernel import configure_kernel, kernel_config
 from .base import Layer, check_positive_int
@@ -108,6 +109,8 @@ class Conv2D(Layer):
     array([[ 8., 12.],
            [20., 24.]])
     """
+
+    splits_samples = True
 
     def __init__(
         self,
@@ -204,49 +207,75 @@ class Conv2D(Layer):
 
     # ------------------------------------------------------------------ forward
     def forward_logits(self, x, training=False):
+        return self._forward(x, training, activate=None)
+
+    def _forward(self, x, training, activate):
+        """``z`` (or ``activate(z)`` in place), computed per sample on several threads."""
         self._ensure_built(x)
         check_batch(x, self)
         n, c = x.shape[:2]
         g = self.geometry
         cols = self._columns_buffer(n, x.dtype, reuse=training)
         patches = cols[:, : cols.shape[1] - self.use_bias]  # a view, also after the reshape
+        patches = patches.reshape(n, c, *g.kernel, g.out_height, g.out_width)
         pt, pb, pl, pr = g.padding
         padded = None
         if pt or pb or pl or pr:
             shape = (n, c, g.height + pt + pb, g.width + pl + pr)
             padded = self._buffer("padded", shape, x.dtype, reuse=training)
-        im2col(x, g, patches.reshape(n, c, *g.kernel, g.out_height, g.out_width), padded)
-        # One small matrix product per sample, (F, CKK+1) @ (CKK+1, OH OW), which lands
-        # directly in the (N, F, OH, OW) layout: no transpose of the output is needed.
-        z = np.matmul(self._kernel_matrix(x.dtype), cols)
+        kernel = self._kernel_matrix(x.dtype)
+        z = np.empty((n, self.filters, cols.shape[2]), dtype=x.dtype)
+
+        def run(s: slice) -> None:
+            im2col(x[s], g, patches[s], None if padded is None else padded[s])
+            # One small matrix product per sample, (F, CKK+1) @ (CKK+1, OH OW), which lands
+            # directly in the (N, F, OH, OW) layout: no transpose of the output is needed.
+            np.matmul(kernel, cols[s], out=z[s])
+            if activate is not None:
+                activate(z[s])
+
+        map_samples(run, n, cols.size + z.size)
         self._cols = cols
         return z.reshape(n, self.filters, g.out_height, g.out_width)
 
     def forward(self, x, training=False):
-        z = self.forward_logits(x, training)
-        name = self.activation.name
-        if name == "relu":
-            a = np.maximum(z, 0, out=z)  # z is ours and not needed again: no new array
-        elif name == "softmax":
-            a = np.moveaxis(self.activation.forward(np.moveaxis(z, 1, -1)), -1, 1)
+        act = self.activation
+        if act.name == "softmax":  # over the channel axis
+            z = self._forward(x, training, activate=None)
+            a = np.moveaxis(act.forward(np.moveaxis(z, 1, -1)), -1, 1)
+        elif act.forward_inplace is not None:  # z is ours and not needed again
+            a = self._forward(x, training, activate=act.forward_inplace)
         else:
-            a = self.activation.forward(z)
+            a = act.forward(self._forward(x, training, activate=None))
         self._a = a
         return a
 
     # ----------------------------------------------------------------- backward
     def backward_logits(self, dz):
+        self._parameter_gradients(dz)
+        if not self.need_input_grad:
+            return None
+        return self._input_gradient(dz)
+
+    def _parameter_gradients(self, dz) -> None:
+        """``[dW | db] = sum_n cols[n] @ dZ[n].T``: per-sample products, then one batch sum."""
         n, f = dz.shape[:2]
         dz3 = dz.reshape(n, f, -1)
         cols = self._cols
-        # dW and db together: sum_n cols[n] @ dZ[n].T is (C kh kw [+ 1], F), its last row
-        # (the constant input) being db = sum_{n,i,j} dZ.
-        dz_t = dz3.transpose(0, 2, 1)
-        if cols.shape[1] * dz3.shape[1] * dz3.shape[2] > _BLAS_THREADING_SIZE:
-            # OpenBLAS may split a product this large across threads, and its threaded kernel
-            # with a transposed operand stalls badly on busy cores: give it a contiguous one.
-            dz_t = np.ascontiguousarray(dz_t)
-        dk = np.matmul(cols, dz_t).sum(axis=0)
+        # OpenBLAS may split a product this large across threads, and its threaded kernel
+        # with a transposed operand stalls badly on busy cores: give it a contiguous one.
+        contiguous = cols.shape[1] * dz3.shape[1] * dz3.shape[2] > _BLAS_THREADING_SIZE
+        per_sample = np.empty((n, cols.shape[1], f), dtype=np.result_type(cols, dz))
+
+        def run(s: slice) -> None:
+            dz_t = dz3[s].transpose(0, 2, 1)
+            if contiguous:
+                dz_t = np.ascontiguousarray(dz_t)
+            np.matmul(cols[s], dz_t, out=per_sample[s])
+
+        map_samples(run, n, cols.size + per_sample.size)
+        # The last row of the sum (the constant input) is db = sum_{n,i,j} dZ.
+        dk = per_sample.sum(axis=0)
         if self.use_bias:
             self.grads["W"].reshape(f, -1)[...] = dk[:-1].T
             self.grads["b"][...] = dk[-1]
@@ -254,27 +283,43 @@ class Conv2D(Layer):
             self.grads["W"].reshape(f, -1)[...] = dk.T
         if self.regularizers:
             self._add_regularization_grads()
-        if not self.need_input_grad:
-            return None
+
+    def _input_gradient(self, dz) -> np.ndarray:
+        n, f = dz.shape[:2]
         g = self.geometry
         kernel = self.params["W"]
+        dx = np.empty((n, *self.input_shape), dtype=dz.dtype)
         if g.strides == (1, 1):
             pl, pr = g.padding[2:]
             wide = self._buffer("wide", (n, f, g.out_height, g.width + pl + pr), dz.dtype)
-            return stride1_input_gradient(dz, kernel, g, wide)
-        dcols = np.matmul(kernel.reshape(f, -1).T.astype(dz.dtype, copy=False), dz3)
-        dx = np.empty((n, *self.input_shape), dtype=dcols.dtype)
-        dcols = dcols.reshape(n, self.input_shape[0], *g.kernel, g.out_height, g.out_width)
-        return col2im(dcols, g, dx)
+            per_offset = np.ascontiguousarray(kernel.transpose(2, 3, 1, 0), dtype=dz.dtype)
+
+            def run(s: slice) -> None:
+                stride1_input_gradient(dz[s], per_offset, g, wide[s], dx[s])
+
+        else:
+            flat_kernel = kernel.reshape(f, -1).T.astype(dz.dtype, copy=False)
+            dz3 = dz.reshape(n, f, -1)
+            window = (self.input_shape[0], *g.kernel, g.out_height, g.out_width)
+
+            def run(s: slice) -> None:
+                dcols = np.matmul(flat_kernel, dz3[s])
+                col2im(dcols.reshape(len(dcols), *window), g, dx[s])
+
+        map_samples(run, n, dz.size * g.kernel[0] * g.kernel[1] + dx.size)
+        return dx
 
     def backward(self, dy):
+        act = self.activation
         a = self._a
-        if self.activation.name == "softmax":
-            dz = np.moveaxis(
-                self.activation.backward(np.moveaxis(a, 1, -1), np.moveaxis(dy, 1, -1)), -1, 1
-            )
+        if act.name == "softmax":
+            dz = np.moveaxis(act.backward(np.moveaxis(a, 1, -1), np.moveaxis(dy, 1, -1)), -1, 1)
+        elif self.reuse_buffers and act.backward_inplace is not None:
+            # dy is ours to overwrite during fit: the element-wise backward runs per sample.
+            map_samples(lambda s: act.backward_inplace(a[s], dy[s]), len(dy), 2 * dy.size)
+            dz = dy
         else:
-            dz = self.activation.backward_owned(a, dy, overwrite=self.reuse_buffers)
+            dz = act.backward(a, dy)
         return self.backward_logits(dz)
 
     def get_config(self):

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from .._parallel import map_samples
 from ._im2col import Geometry, pair
 from .base import Layer
 from .conv import check_batch, check_image_shape
@@ -123,6 +124,8 @@ class MaxPooling2D(_Pooling2D):
            [13., 15.]])
     """
 
+    splits_samples = True
+
     def __init__(self, pool_size=2, strides=None, padding="valid", **kwargs: Any) -> None:
         super().__init__(pool_size, strides, padding, **kwargs)
         self._x: np.ndarray | None = None
@@ -150,13 +153,23 @@ class MaxPooling2D(_Pooling2D):
         Column stage: ``m[n, c, h, j] = max_v x[n, c, h, j*pw + v]``; row stage:
         ``y[n, c, i, j] = max_u m[n, c, i*ph + u, j]``. With ``record``, each stage also keeps
         where a candidate strictly beat all earlier ones, which pins down the winner (the
-        first maximal element in row-major order) for the backward pass.
+        first maximal element in row-major order) for the backward pass. Samples are
+        independent, so shares of the batch run on separate threads.
         """
         n, c, h, _ = x.shape
         (ph, pw), oh, ow = self.geometry.kernel, self.geometry.out_height, self.geometry.out_width
-        m, col_better = _running_max([x[..., v::pw] for v in range(pw)], record)
-        rows = m.reshape(n, c, oh, ph, ow)
-        y, row_better = _running_max([rows[:, :, :, u] for u in range(ph)], record)
+        m = np.empty((n, c, h, ow), dtype=x.dtype)
+        y = np.empty((n, c, oh, ow), dtype=x.dtype)
+        col_better = [np.empty(m.shape, dtype=bool) for _ in range(pw - 1)] if record else []
+        row_better = [np.empty(y.shape, dtype=bool) for _ in range(ph - 1)] if record else []
+
+        def run(s: slice) -> None:
+            xs = x[s]
+            _running_max([xs[..., v::pw] for v in range(pw)], m[s], [b[s] for b in col_better])
+            rows = m[s].reshape(-1, c, oh, ph, ow)
+            _running_max([rows[:, :, :, u] for u in range(ph)], y[s], [b[s] for b in row_better])
+
+        map_samples(run, n, x.size + m.size)
         return y, (col_better, row_better)
 
     def backward(self, dy):
@@ -192,22 +205,27 @@ class MaxPooling2D(_Pooling2D):
         n, c, h, _ = x.shape
         (ph, pw), oh, ow = self.geometry.kernel, self.geometry.out_height, self.geometry.out_width
         dm = np.empty((n, c, oh, ph, ow), dtype=dy.dtype)
-        _route(dy, row_better, [dm[:, :, :, u] for u in range(ph)])
         dx = np.empty(x.shape, dtype=dy.dtype)
-        _route(dm.reshape(n, c, h, ow), col_better, [dx[..., v::pw] for v in range(pw)])
+
+        def run(s: slice) -> None:
+            dms, dxs = dm[s], dx[s]
+            _route(dy[s], [b[s] for b in row_better], [dms[:, :, :, u] for u in range(ph)])
+            dm_rows = dms.reshape(-1, c, h, ow)
+            _route(dm_rows, [b[s] for b in col_better], [dxs[..., v::pw] for v in range(pw)])
+
+        map_samples(run, n, dm.size + dx.size)
         return dx
 
 
-def _running_max(candidates: list[np.ndarray], record: bool):
-    """Element-wise max of the candidates, and with ``record`` the masks
-    ``better[k - 1] = candidates[k] > max(candidates[:k])`` (ties keep the earlier one)."""
-    best = np.array(candidates[0])  # a copy: candidates may be views of the input
-    better = []
-    for cand in candidates[1:]:
-        if record:
-            better.append(cand > best)
+def _running_max(candidates: list[np.ndarray], best: np.ndarray, better: list[np.ndarray]):
+    """Write the element-wise max of the candidates into ``best`` and, unless ``better`` is
+    empty, the masks ``better[k - 1] = candidates[k] > max(candidates[:k])`` (ties keep the
+    earlier one)."""
+    np.copyto(best, candidates[0])
+    for k, cand in enumerate(candidates[1:]):
+        if better:
+            np.greater(cand, best, out=better[k])
         np.maximum(best, cand, out=best)
-    return best, better
 
 
 def _route(grad: np.ndarray, better: list[np.ndarray], outs: list[np.ndarray]) -> None:
