@@ -87,6 +87,10 @@ def limit_threads(n_threads: int) -> dict[str, Any]:
     else:
         torch.set_num_threads(n_threads)
         facts["torch_threads"] = torch.get_num_threads()
+    import handgrad
+
+    # handgrad's own threads (convolution and pooling shares) follow the BLAS limit.
+    facts["handgrad_threads"] = handgrad.get_num_threads()
     return facts
 
 

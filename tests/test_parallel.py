@@ -244,3 +244,30 @@ def test_cli_rejects_a_bad_thread_count(capsys):
         cli_main(["--threads", "0", "datasets"])
     assert exc.value.code == 2
     assert "--threads: expected a positive integer, got '0'" in capsys.readouterr().err
+
+
+def test_without_threadpoolctl_the_default_is_one_thread(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+
+    def find_spec(name, *args):
+        return None if name == "threadpoolctl" else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    P._default_threads.cache_clear()
+    try:
+        assert P._default_threads() == 1
+    finally:
+        P._default_threads.cache_clear()
+
+
+def test_thread_variables_cap_the_default(monkeypatch):
+    monkeypatch.setenv("HANDGRAD_NUM_THREADS", "1")
+    P._default_threads.cache_clear()
+    try:
+        assert P._default_threads() == 1
+        assert hg.get_num_threads() == 1
+    finally:
+        monkeypatch.delenv("HANDGRAD_NUM_THREADS")
+        P._default_threads.cache_clear()

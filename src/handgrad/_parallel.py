@@ -21,12 +21,15 @@ bit-identical whatever the number of threads.
 How many threads: :func:`set_num_threads`, or by default the CPUs this process may run on,
 limited by ``HANDGRAD_NUM_THREADS``, ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` or
 ``MKL_NUM_THREADS`` when set, and by the BLAS's current thread limit (so
-``threadpoolctl.threadpool_limits(1)`` makes handgrad single-threaded too).
+``threadpoolctl.threadpool_limits(1)`` makes handgrad single-threaded too). threadpoolctl (a
+small pure-Python package) is a dependency for this; should it be missing, the default is one
+thread.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -55,7 +58,13 @@ _held_limits: list[int] = []  # the BLAS limits to restore when the last region 
 
 @functools.cache
 def _default_threads() -> int:
-    """CPUs this process may use, capped by the thread variables (read once, at first use)."""
+    """CPUs this process may use, capped by the thread variables (read once, at first use).
+
+    Without threadpoolctl the BLAS cannot be held to one thread, and its spinning workers would
+    take the core a second share needs: then shares are only split after set_num_threads(n).
+    """
+    if importlib.util.find_spec("threadpoolctl") is None:
+        return 1
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
