@@ -52,13 +52,31 @@ def _data(n=23, seed=0):
     return rng.standard_normal((n, 2, 10, 10)).astype(np.float32), rng.integers(0, 3, n)
 
 
+def _padded_pools_cnn(seed=3):
+    """Pools whose windows do not tile: max with padding (partial windows), average too."""
+    model = hg.Sequential(
+        [
+            L.Conv2D(4, 3, padding="same", activation="elu", input_shape=(2, 10, 10)),
+            L.Conv2D(4, 2, activation="relu"),  # 9x9: odd
+            L.MaxPooling2D(2, padding="same"),  # 5x5, last row/column of windows partial
+            L.AveragePooling2D(2, padding="same"),  # 3x3, counts 4 / 2 / 1
+            L.Flatten(),
+            L.Dense(3, activation="softmax"),
+        ],
+        seed=seed,
+    )
+    model.compile("categorical_crossentropy", hg.optimizers.SGD(0.05, momentum=0.9))
+    return model
+
+
+@pytest.mark.parametrize("build", [_cnn, _padded_pools_cnn])
 @pytest.mark.parametrize("n_threads", [2, 3, 5])
-def test_cnn_training_is_bit_identical_for_any_thread_count(threads, n_threads):
+def test_cnn_training_is_bit_identical_for_any_thread_count(threads, n_threads, build):
     x, y = _data()
     results = []
     for n in (1, n_threads):
         threads(n)
-        model = _cnn()
+        model = build()
         history = model.fit(x, y, epochs=3, batch_size=7, verbose=0)
         results.append((model.get_weights(), history.history["loss"], model.predict(x)))
     (w1, h1, p1), (w2, h2, p2) = results

@@ -41,6 +41,8 @@ __all__ = ["MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D"]
 class _Pooling2D(Layer):
     """Shared arguments, shape logic and configuration of max and average pooling."""
 
+    splits_samples = True  # every sample is pooled alone: shares of the batch run on threads
+
     def __init__(
         self,
         pool_size: int | tuple[int, int] = 2,
@@ -79,8 +81,8 @@ class _Pooling2D(Layer):
         (ph, pw), (sh, sw) = g.kernel, g.strides
         self._tiles = (ph, pw) == (sh, sw) and g.out_height * ph == h and g.out_width * pw == w
 
-    def _tile_sum(self, x: np.ndarray) -> np.ndarray:
-        """Sum over windows that tile ``x`` exactly: across window rows, then columns.
+    def _tile_sum(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Sum over windows that tile ``x`` into ``y``: across window rows, then columns.
 
         ``x.reshape(n, c, OH, ph, OW, pw).sum(axis=(3, 5))`` computes the same, but numpy
         reduces such tiny axes many times slower than these whole-array additions.
@@ -91,10 +93,9 @@ class _Pooling2D(Layer):
         m = rows[:, :, :, 0].copy()
         for u in range(1, ph):
             m += rows[:, :, :, u]
-        y = np.ascontiguousarray(m[..., ::pw])
+        np.copyto(y, m[..., ::pw])
         for v in range(1, pw):
             y += m[..., v::pw]
-        return y
 
     def get_config(self):
         config = super().get_config()
@@ -124,8 +125,6 @@ class MaxPooling2D(_Pooling2D):
            [13., 15.]])
     """
 
-    splits_samples = True
-
     def __init__(self, pool_size=2, strides=None, padding="valid", **kwargs: Any) -> None:
         super().__init__(pool_size, strides, padding, **kwargs)
         self._x: np.ndarray | None = None
@@ -142,8 +141,13 @@ class MaxPooling2D(_Pooling2D):
         else:
             g = self.geometry
             y = np.full((*x.shape[:2], g.out_height, g.out_width), -np.inf, dtype=x.dtype)
-            for _, _, o_r, o_c, i_r, i_c in g.offsets:
-                np.maximum(y[:, :, o_r, o_c], x[:, :, i_r, i_c], out=y[:, :, o_r, o_c])
+
+            def run(s: slice) -> None:
+                xs, ys = x[s], y[s]
+                for _, _, o_r, o_c, i_r, i_c in g.offsets:
+                    np.maximum(ys[:, :, o_r, o_c], xs[:, :, i_r, i_c], out=ys[:, :, o_r, o_c])
+
+            map_samples(run, len(x), x.size + y.size)
         self._y = y
         return y
 
@@ -175,10 +179,18 @@ class MaxPooling2D(_Pooling2D):
     def backward(self, dy):
         if self._tiles:
             return self._tile_backward(dy)
+        x, y = self._x, self._y
+        dx = np.zeros(x.shape, dtype=dy.dtype)
+        map_samples(
+            lambda s: self._window_backward(x[s], y[s], dy[s], dx[s]), len(x), x.size + dy.size
+        )
+        return dx
+
+    def _window_backward(self, x, y, dy, dx) -> None:
+        """Route ``dy`` to each window's first maximal element, for any windows (adds to dx)."""
         # Offsets are visited in row-major order and an element only receives dy where it
         # equals the max and no earlier offset of its window did: one winner per window.
-        x, y, g = self._x, self._y, self.geometry
-        dx = np.zeros(x.shape, dtype=dy.dtype)
+        g = self.geometry
         last = len(g.offsets) - 1
         taken = None if g.full else np.zeros(y.shape, dtype=bool)
         for k, (_, _, o_r, o_c, i_r, i_c) in enumerate(g.offsets):
@@ -195,7 +207,6 @@ class MaxPooling2D(_Pooling2D):
                 dx[:, :, i_r, i_c] += hit * dy[:, :, o_r, o_c]
             else:
                 np.multiply(hit, dy[:, :, o_r, o_c], out=dx[:, :, i_r, i_c])
-        return dx
 
     def _tile_backward(self, dy):
         x = self._x
@@ -269,21 +280,35 @@ class AveragePooling2D(_Pooling2D):
         self._ensure_built(x)
         check_batch(x, self)
         g = self.geometry
-        if self._tiles:
-            y = self._tile_sum(x)
-        else:
-            y = np.zeros((*x.shape[:2], g.out_height, g.out_width), dtype=x.dtype)
-            for _, _, o_r, o_c, i_r, i_c in g.offsets:
-                y[:, :, o_r, o_c] += x[:, :, i_r, i_c]
-        y *= self._inv_counts.astype(x.dtype, copy=False)
+        inv_counts = self._inv_counts.astype(x.dtype, copy=False)
+        y = np.empty((*x.shape[:2], g.out_height, g.out_width), dtype=x.dtype)
+
+        def run(s: slice) -> None:
+            xs, ys = x[s], y[s]
+            if self._tiles:
+                self._tile_sum(xs, ys)
+            else:
+                ys.fill(0)
+                for _, _, o_r, o_c, i_r, i_c in g.offsets:
+                    ys[:, :, o_r, o_c] += xs[:, :, i_r, i_c]
+            ys *= inv_counts
+
+        map_samples(run, len(x), x.size + y.size)
         return y
 
     def backward(self, dy):
         g = self.geometry
-        dyc = dy * self._inv_counts.astype(dy.dtype, copy=False)
-        dx = np.zeros((*dy.shape[:2], *self.input_shape[1:]), dtype=dy.dtype)
-        for _, _, o_r, o_c, i_r, i_c in g.offsets:
-            dx[:, :, i_r, i_c] += dyc[:, :, o_r, o_c]
+        inv_counts = self._inv_counts.astype(dy.dtype, copy=False)
+        dx = np.empty((*dy.shape[:2], *self.input_shape[1:]), dtype=dy.dtype)
+
+        def run(s: slice) -> None:
+            dyc = dy[s] * inv_counts
+            dxs = dx[s]
+            dxs.fill(0)
+            for _, _, o_r, o_c, i_r, i_c in g.offsets:
+                dxs[:, :, i_r, i_c] += dyc[:, :, o_r, o_c]
+
+        map_samples(run, len(dy), dy.size + dx.size)
         return dx
 
 
