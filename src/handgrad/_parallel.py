@@ -101,7 +101,9 @@ def set_num_threads(n: int | None) -> None:
     Parameters
     ----------
     n : int or None
-        A positive number of threads. ``1`` runs everything on the calling thread.
+        A positive number of threads. ``1`` runs everything on the calling thread. What is
+        used is also capped by the BLAS's current thread limit (:func:`get_num_threads`), so
+        raise both together, e.g. with ``threadpoolctl.threadpool_limits(n)``.
 
     Examples
     --------
