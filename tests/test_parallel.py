@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -213,7 +214,11 @@ def test_blas_is_held_to_one_thread_while_a_cnn_trains_and_restored_after():
 def test_a_forked_child_gets_a_fresh_pool(threads):
     threads(2)
     P.map_samples(lambda s: None, 4, 4)  # the parent's pool exists now
-    pid = os.fork()
+    with warnings.catch_warnings():
+        # Python >= 3.12 warns that forking a process with threads may deadlock: that is
+        # what this test checks does not happen.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
     if pid == 0:  # child: would hang forever on the parent's (threadless) pool
         import signal
 

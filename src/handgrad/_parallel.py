@@ -132,7 +132,8 @@ def _forget_pool() -> None:
     _pool, _pool_size, _pool_lock, _held = None, 0, threading.Lock(), 0
 
 
-os.register_at_fork(after_in_child=_forget_pool)
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _mark_worker() -> None:
