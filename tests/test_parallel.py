@@ -125,6 +125,18 @@ def test_small_work_and_single_samples_are_not_split(threads):
     assert calls == [slice(0, 50), slice(0, 1)]
 
 
+@pytest.mark.skipif(P._default_threads.__wrapped__() < 2, reason="needs two CPUs")
+def test_shares_only_split_while_the_blas_is_held(monkeypatch):
+    monkeypatch.setattr(P, "MIN_WORK_PER_THREAD", 1)
+    calls = []
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        P.map_samples(calls.append, 4, 4)
+        assert calls == [slice(0, 4)]  # OpenBLAS's spinning workers would slow the shares
+        with P.blas_held():
+            P.map_samples(calls.append, 4, 4)
+    assert sorted(calls[1:], key=lambda s: s.start) == [slice(0, 2), slice(2, 4)]
+
+
 def test_nested_calls_from_a_share_run_inline(threads):
     threads(2)
     inner = []
@@ -186,7 +198,7 @@ def _blas_threads() -> list[int]:
 
 
 @pytest.mark.skipif(P._default_threads.__wrapped__() < 2, reason="needs two CPUs")
-def test_blas_is_held_to_one_thread_while_a_cnn_trains_and_restored_after():
+def test_blas_is_held_while_a_cnn_splits_its_batches_and_restored_after():
     with threadpoolctl.threadpool_limits(2, user_api="blas"):
         before = _blas_threads()
         assert before and max(before) == 2
@@ -196,16 +208,35 @@ def test_blas_is_held_to_one_thread_while_a_cnn_trains_and_restored_after():
             def on_batch_end(self, batch, logs=None):
                 seen.append((max(_blas_threads()), hg.get_num_threads()))
 
-        x, y = _data()
-        _cnn().fit(x, y, epochs=1, batch_size=8, verbose=0, callbacks=[Spy()])
+        model = hg.Sequential(
+            [
+                L.Conv2D(4, 3, padding="same", activation="relu", input_shape=(2, 32, 32)),
+                L.MaxPooling2D(2),
+                L.Flatten(),
+                L.Dense(3, activation="softmax"),
+            ],
+            seed=0,
+        )
+        model.compile("categorical_crossentropy", "sgd")
+        # About 30k elements per sample in the convolution: 64 samples split, 4 do not.
+        work = model.layers[0].sample_work()
+        assert P.worth_splitting(64 * work) and not P.worth_splitting(4 * work)
+        rng = np.random.default_rng(0)
+        x, y = rng.random((128, 2, 32, 32), dtype=np.float32), rng.integers(0, 3, 128)
+        model.fit(x, y, epochs=1, batch_size=64, verbose=0, callbacks=[Spy()])
         assert set(seen) == {(1, 2)}  # BLAS held, handgrad's own count unchanged
         assert _blas_threads() == before
+        # Batches too small for any layer to split keep the BLAS threads.
+        seen.clear()
+        model.fit(x, y, epochs=1, batch_size=4, verbose=0, callbacks=[Spy()])
+        assert set(seen) == {(2, 2)}
         with P.blas_held(), P.blas_held():  # nested
             assert max(_blas_threads()) == 1
         assert _blas_threads() == before
         # A dense-only model keeps the BLAS threads (its products are big enough to share).
         dense = hg.Sequential([L.Dense(3, "softmax", input_dim=4)], seed=0)
         dense.compile("categorical_crossentropy", "sgd")
+        assert dense.layers[0].sample_work() == 0
         dense.fit(np.ones((8, 4), np.float32), np.zeros(8, int), verbose=0, callbacks=[Spy()])
         assert seen[-1] == (2, 2)
 

@@ -97,9 +97,6 @@ class Layer:
 
     #: Name of the activation the layer ends with, when a loss can be fused with it.
     fused_activation: str | None = None
-    #: Whether the layer splits its per-sample work across threads (handgrad._parallel); the
-    #: model then keeps the BLAS at one thread per call while it trains or predicts.
-    splits_samples: bool = False
 
     def __init__(
         self,
@@ -145,6 +142,14 @@ class Layer:
         self._scratch: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ building
+    def sample_work(self) -> int:
+        """Elements one sample adds to the layer's largest split of the batch across threads.
+
+        0 for layers that never split (see :mod:`handgrad._parallel`). The model holds the BLAS
+        to one thread per call while batches are large enough for some layer to split.
+        """
+        return 0
+
     def build(
         self,
         input_shape: tuple[int, ...],

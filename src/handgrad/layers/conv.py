@@ -110,8 +110,6 @@ class Conv2D(Layer):
            [20., 24.]])
     """
 
-    splits_samples = True
-
     def __init__(
         self,
         filters: int,
@@ -204,6 +202,19 @@ class Conv2D(Layer):
         k[:, :-1] = w
         k[:, -1] = self.params["b"]
         return k
+
+    def sample_work(self) -> int:
+        if self.geometry is None:
+            return 0
+        g = self.geometry
+        rows = self.input_shape[0] * g.kernel[0] * g.kernel[1] + self.use_bias
+        positions = g.out_height * g.out_width
+        forward = (rows + self.filters) * positions  # cols and z
+        # cols, the dW products, dZ twice (activation, products) and dx: see _backward.
+        backward = (rows + 2 * self.filters) * positions + rows * self.filters
+        if self.need_input_grad:
+            backward += int(np.prod(self.input_shape))
+        return max(forward, backward)
 
     # ------------------------------------------------------------------ forward
     def forward_logits(self, x, training=False):

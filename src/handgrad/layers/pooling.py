@@ -41,8 +41,6 @@ __all__ = ["MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D"]
 class _Pooling2D(Layer):
     """Shared arguments, shape logic and configuration of max and average pooling."""
 
-    splits_samples = True  # every sample is pooled alone: shares of the batch run on threads
-
     def __init__(
         self,
         pool_size: int | tuple[int, int] = 2,
@@ -63,6 +61,13 @@ class _Pooling2D(Layer):
         self.padding = padding
         self.geometry: Geometry | None = None
         self._tiles = False
+
+    def sample_work(self) -> int:
+        # Every sample is pooled alone: the input and the column-stage maxima of one sample.
+        if self.geometry is None:
+            return 0
+        c, h, w = self.input_shape
+        return c * h * w + c * h * self.geometry.out_width
 
     def compute_output_shape(self, input_shape):
         check_image_shape(input_shape, self)
