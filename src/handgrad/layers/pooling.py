@@ -237,8 +237,15 @@ def _running_max(candidates: list[np.ndarray], best: np.ndarray, better: list[np
     """Write the element-wise max of the candidates into ``best`` and, unless ``better`` is
     empty, the masks ``better[k - 1] = candidates[k] > max(candidates[:k])`` (ties keep the
     earlier one)."""
-    np.copyto(best, candidates[0])
-    for k, cand in enumerate(candidates[1:]):
+    if len(candidates) == 1:
+        np.copyto(best, candidates[0])
+        return
+    # The first comparison reads the first two candidates directly (no copy pass).
+    first, second = candidates[:2]
+    if better:
+        np.greater(second, first, out=better[0])
+    np.maximum(first, second, out=best)
+    for k, cand in enumerate(candidates[2:], start=1):
         if better:
             np.greater(cand, best, out=better[k])
         np.maximum(best, cand, out=best)
