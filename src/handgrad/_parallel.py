@@ -32,6 +32,7 @@ import functools
 import importlib.util
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -86,7 +87,10 @@ def _blas_libraries() -> list:
         try:
             from threadpoolctl import ThreadpoolController
 
-            _blas = ThreadpoolController().select(user_api="blas").lib_controllers
+            with warnings.catch_warnings():
+                # e.g. its note that two OpenMP runtimes are loaded: not handgrad's to report
+                warnings.simplefilter("ignore")
+                _blas = ThreadpoolController().select(user_api="blas").lib_controllers
         except Exception:  # a BLAS threadpoolctl cannot inspect
             _blas = []
     return _blas
