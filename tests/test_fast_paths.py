@@ -208,3 +208,5 @@ def test_backward_owned_overwrites_only_when_allowed(name):
     np.testing.assert_array_equal(got, expected)
     if act.backward_inplace is not None:
         assert got is da  # computed in place: no batch-sized allocation
+    assert act.owned_backward_inplace(False) is None
+    assert act.owned_backward_inplace(True) is act.backward_inplace

@@ -328,15 +328,21 @@ class ActivationFunction:
     #: ``backward`` computed in place in ``da`` (same bits), for callers that own ``da``.
     backward_inplace: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
-    def backward_owned(self, a: np.ndarray, da: np.ndarray, overwrite: bool) -> np.ndarray:
-        """``backward(a, da)``, computed in ``da`` when ``overwrite`` and an in-place twin exists.
+    def owned_backward_inplace(
+        self, overwrite: bool
+    ) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
+        """The in-place backward a caller may run on a ``da`` it owns, or None.
 
         Layers pass ``overwrite=self.reuse_buffers``: while ``fit`` trains them, the ``dy`` a
-        layer receives is its own to overwrite.
+        layer receives is its own to overwrite. This is the one place that decides it.
         """
-        if overwrite and self.backward_inplace is not None:
-            return self.backward_inplace(a, da)
-        return self.backward(a, da)
+        return self.backward_inplace if overwrite else None
+
+    def backward_owned(self, a: np.ndarray, da: np.ndarray, overwrite: bool) -> np.ndarray:
+        """``backward(a, da)``, computed in ``da`` when ``overwrite`` and an in-place twin exists
+        (see :meth:`owned_backward_inplace`)."""
+        inplace = self.owned_backward_inplace(overwrite)
+        return self.backward(a, da) if inplace is None else inplace(a, da)
 
 
 _REGISTRY: dict[str, ActivationFunction] = {

@@ -271,10 +271,11 @@ class Conv2D(Layer):
         if act.name == "softmax":
             dz = np.moveaxis(act.backward(np.moveaxis(a, 1, -1), np.moveaxis(dy, 1, -1)), -1, 1)
             return self._backward(dz, activation_share=None)
-        if self.reuse_buffers and act.backward_inplace is not None:
+        inplace = act.owned_backward_inplace(self.reuse_buffers)
+        if inplace is not None:
             # dy is ours to overwrite during fit: dZ = g'(z) * dA is computed per sample, in
             # place, in the same shares as the products that read it.
-            return self._backward(dy, activation_share=lambda s: act.backward_inplace(a[s], dy[s]))
+            return self._backward(dy, activation_share=lambda s: inplace(a[s], dy[s]))
         return self._backward(act.backward(a, dy), activation_share=None)
 
     def _backward(self, dz, activation_share):
