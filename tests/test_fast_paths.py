@@ -1,7 +1,8 @@
 """The performance paths give the same bits as the plain NumPy they replace (issue 7).
 
 - ``_rowops.row_max`` / ``row_sum``: reductions over short rows done on the transposed array;
-- optimizers updating large parameters a chunk at a time.
+- optimizers updating large parameters a chunk at a time;
+- the input check's proof of finiteness through per-sample BLAS sums.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from handgrad import _rowops, activations, losses, optimizers
+from handgrad import _rowops, _validation, activations, losses, optimizers
 
 SHAPES = [(1, 10), (63, 10), (64, 2), (64, 33), (1023, 16), (1024, 7), (1024, 8), (1024, 10)]
 SHAPES += [(1024, 17), (3000, 10), (3000, 200), (2048, 1), (5, 3, 10)]
@@ -210,3 +211,44 @@ def test_backward_owned_overwrites_only_when_allowed(name):
         assert got is da  # computed in place: no batch-sized allocation
     assert act.owned_backward_inplace(False) is None
     assert act.owned_backward_inplace(True) is act.backward_inplace
+
+
+FINITE_SHAPES = [(300, 300), (100, 3, 20, 20), (70000, 1), (4, 5)]
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", FINITE_SHAPES, ids=str)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_finite_check_finds_every_non_finite_value(shape, dtype, bad):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(dtype)
+    where = tuple(int(rng.integers(n)) for n in shape)
+    x[where] = bad
+    kind = "NaN" if np.isnan(bad) else "inf"
+    with pytest.raises(ValueError, match=rf"x contains {kind} \(first at index \({where[0]}, "):
+        _validation.check_finite(x, "x")
+    with pytest.raises(ValueError, match=f"x contains {kind}"):  # not C-contiguous
+        _validation.check_finite(np.asfortranarray(x), "x")
+    for corner in (0, -1):  # the first and the last element are read too
+        y = rng.standard_normal(shape).astype(dtype)
+        y.reshape(-1)[corner] = bad
+        with pytest.raises(ValueError, match=f"x contains {kind}"):
+            _validation.check_finite(y, "x")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_finite_check_accepts_sums_that_overflow(dtype):
+    """Huge finite values overflow the sums; the exact scan then clears them, silently."""
+    x = np.full((300, 300), np.finfo(dtype).max / 4, dtype=dtype)
+    x[::2] *= -1
+    with np.errstate(all="raise"):
+        _validation.check_finite(x, "x")
+
+
+def test_finite_check_sums_per_sample_only_where_blas_reads_the_data_in_place():
+    x = np.ones((300, 300), np.float32)
+    assert _validation._row_sums(x).tolist() == [300.0] * 300  # one BLAS product
+    assert _validation._row_sums(x.reshape(300, 3, 10, 10)).shape == (300,)
+    assert _validation._row_sums(x[:, ::2]).shape == ()  # not contiguous: no copy made
+    assert _validation._row_sums(x[:10]).shape == ()  # small
+    assert _validation._row_sums((x / 2).astype(np.float16)).shape == ()  # no BLAS in float16
