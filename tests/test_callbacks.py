@@ -499,3 +499,61 @@ def test_csv_logger_file_is_closed_when_a_callback_raises(tmp_path):
         model.fit(X, y, epochs=5, verbose=0, callbacks=[logger, Boom()])
     rows = (tmp_path / "log.csv").read_text().splitlines()
     assert len(rows) == 3  # header + the two finished epochs, flushed and closed
+
+
+class _GradientLogger(Callback):
+    """A user callback that reads the gradients after every batch."""
+
+    def __init__(self):
+        super().__init__()
+        self.norms = []
+
+    def on_batch_end(self, batch, logs=None):
+        self.norms.append(float(np.abs(self.model.layers[0].grads["W"]).sum()))
+
+
+def _spy_steps(model):
+    flags = []
+    step = model.optimizer.step
+    model.optimizer.step = lambda pairs, overwrite_grads=False: (
+        flags.append(overwrite_grads),
+        step(pairs, overwrite_grads),
+    )
+    return flags
+
+
+@pytest.mark.parametrize(
+    ("verbose", "callbacks", "scratch"),
+    [
+        (0, [], True),
+        (1, [TerminateOnNaN(), EarlyStopping("loss", patience=5)], True),  # handgrad's own
+        (0, [_GradientLogger()], False),  # a user's on_batch_end may read grads
+    ],
+    ids=["silent", "progress-bar", "user-batch-hook"],
+)
+def test_fit_lets_the_update_overwrite_grads_only_where_nobody_can_look(
+    verbose, callbacks, scratch, capsys
+):
+    X, y = _data(n=20)
+    model = _model()
+    flags = _spy_steps(model)
+    model.fit(X, y, epochs=2, batch_size=8, verbose=verbose, callbacks=callbacks)
+    # The last batch of every epoch keeps its gradients, for epoch-end callbacks and after fit.
+    assert flags == [scratch, scratch, False] * 2
+    assert CallbackList(callbacks, model, {}).batch_callbacks_may_read_grads is not scratch
+
+
+def test_weights_and_final_grads_do_not_depend_on_the_grads_being_overwritten():
+    X, y = _data(n=50)
+    fast, safe = _model(hg.optimizers.Adam(0.05)), _model(hg.optimizers.Adam(0.05))
+    logger = _GradientLogger()
+    fast.fit(X, y, epochs=3, batch_size=8, verbose=0)
+    safe.fit(X, y, epochs=3, batch_size=8, verbose=0, callbacks=[logger])
+    for a, b in zip(fast.get_weights(), safe.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    for lf, ls in zip(fast.layers, safe.layers, strict=True):
+        for k in lf.grads:
+            np.testing.assert_array_equal(lf.grads[k], ls.grads[k])
+    # The user's callback saw true gradients: the last one equals the final state.
+    assert logger.norms[-1] == float(np.abs(safe.layers[0].grads["W"]).sum())
+    assert len(set(logger.norms)) == len(logger.norms) == 3 * 7

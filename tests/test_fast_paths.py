@@ -86,7 +86,7 @@ OPTIMIZERS = {
 }
 
 
-def _trajectory(optimizer, dtype, steps=4, size=150_001):
+def _trajectory(optimizer, dtype, steps=4, size=150_001, overwrite_grads=False):
     """Parameters after each of ``steps`` updates on f = sum a*w^2/2 (gradient a*w)."""
     rng = np.random.default_rng(5)
     w = rng.standard_normal((size // 7, 7)).astype(dtype)  # 2-D, one ragged final chunk
@@ -97,7 +97,7 @@ def _trajectory(optimizer, dtype, steps=4, size=150_001):
     for _ in range(steps):
         np.multiply(curvature, w, out=g)
         gb[...] = bias
-        optimizer.step([(w, g), (bias, gb)])
+        optimizer.step([(w, g), (bias, gb)], overwrite_grads)
         out.append((w.copy(), bias.copy()))
     return out
 
@@ -115,6 +115,32 @@ def test_chunked_update_is_the_whole_array_update(name, dtype):
         np.testing.assert_array_equal(w1, w2)
         np.testing.assert_array_equal(b1, b2)
     assert not np.array_equal(w1, _trajectory(OPTIMIZERS[name](), dtype, steps=1)[0][0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_update_with_the_gradient_as_scratch_is_the_same_update(name, dtype):
+    safe, fast = OPTIMIZERS[name](), OPTIMIZERS[name]()
+    for (w1, b1), (w2, b2) in zip(
+        _trajectory(safe, dtype), _trajectory(fast, dtype, overwrite_grads=True), strict=True
+    ):
+        np.testing.assert_array_equal(w1, w2)
+        np.testing.assert_array_equal(b1, b2)
+    for slot in safe.state:
+        for a, b in zip(safe.state[slot], fast.state[slot], strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_only_overwrite_grads_lets_the_update_touch_them(name):
+    for overwrite in (False, True):
+        opt = OPTIMIZERS[name]()
+        w = np.linspace(-1, 1, 100_000, dtype=np.float32)  # two chunks
+        g = np.linspace(2, 3, 100_000, dtype=np.float32)
+        opt.step([(w, g)], overwrite_grads=overwrite)
+        untouched = np.array_equal(g, np.linspace(2, 3, 100_000, dtype=np.float32))
+        # Nesterov's update writes its scratch before it reads g: it never borrows g.
+        assert untouched == (not overwrite or name == "nesterov")
 
 
 def test_new_arrays_get_a_new_update_plan():

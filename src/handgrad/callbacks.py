@@ -100,6 +100,11 @@ class CallbackList:
         self.batch_callbacks = [
             cb for cb in self.callbacks if type(cb).on_batch_end is not Callback.on_batch_end
         ]
+        #: Whether some per-batch hook may look at the layers' ``grads`` (any but handgrad's own
+        #: progress bar and NaN check); if not, ``fit`` lets the optimizer overwrite them.
+        self.batch_callbacks_may_read_grads = any(
+            type(cb).on_batch_end not in _GRADIENT_BLIND_HOOKS for cb in self.batch_callbacks
+        )
 
     def on_train_begin(self, logs=None):
         for cb in self.callbacks:
@@ -854,3 +859,7 @@ class ModelCheckpoint(Callback):
         self.saved.append(path)
         if self.verbose:
             print(f"Epoch {epoch + 1}: saved model to {path}")
+
+
+#: Per-batch hooks of handgrad's own callbacks, none of which reads ``grads``.
+_GRADIENT_BLIND_HOOKS = (ProgressBar.on_batch_end, TerminateOnNaN.on_batch_end)

@@ -361,11 +361,15 @@ class Sequential:
             loss = self.loss.value(y, layers[-1].forward(a, True), sw)
         return loss + sum(layer.regularization_penalty() for layer in self._regularized)
 
-    def _train_step(self, x, y, sw):
-        """Forward, backward and update on one batch; returns (loss before update, output)."""
+    def _train_step(self, x, y, sw, overwrite_grads=False):
+        """Forward, backward and update on one batch; returns (loss before update, output).
+
+        ``overwrite_grads``: the update may use the ``grads`` arrays as scratch space (see
+        ``Optimizer.step``), for batches after which nothing reads them.
+        """
         loss, out = self._forward_backward(x, y, sw)
         if math.isfinite(loss):
-            self.optimizer.step(self._pairs)
+            self.optimizer.step(self._pairs, overwrite_grads)
             for layer in self._constrained:
                 layer.apply_constraints()
         return loss, out
@@ -660,10 +664,13 @@ class Sequential:
         binary = self.loss.name == "binary_crossentropy" or None
         metric_items = list(self.metric_fns.items())
         train_step = self._train_step
+        # Nothing reads grads between batches unless a callback may: then the update can use
+        # them as scratch space. The last batch keeps them, for epoch-end callbacks and after.
+        scratch_grads = not cbs.batch_callbacks_may_read_grads
         for b, size, (xb, yb, swb) in self._epoch_batches((xs, ys, sw), bs, steps, shuffle):
             if augment is not None:
                 xb = np.asarray(augment(xb), dtype=self.dtype)
-            loss, out = train_step(xb, yb, swb)
+            loss, out = train_step(xb, yb, swb, scratch_grads and b < steps - 1)
             if not math.isfinite(loss):
                 self._warn_divergence(loss, b, steps)
                 return None
