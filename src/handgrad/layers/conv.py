@@ -187,11 +187,15 @@ class Conv2D(Layer):
                 self._buffers[key] = buf
         return buf
 
+    def _column_rows(self) -> int:
+        """Rows of one sample's im2col matrix: ``C kh kw``, plus the constant 1 of the bias."""
+        g = self.geometry
+        return self.input_shape[0] * g.kernel[0] * g.kernel[1] + self.use_bias
+
     def _columns_buffer(self, n: int, dtype, reuse: bool) -> np.ndarray:
         """The im2col matrix ``(N, C kh kw [+ 1], OH OW)``; with a bias the last row is 1."""
-        g = self.geometry
-        rows = self.input_shape[0] * g.kernel[0] * g.kernel[1] + self.use_bias
-        return self._buffer("cols", (n, rows, g.out_height * g.out_width), dtype, reuse)
+        shape = (n, self._column_rows(), self.geometry.out_height * self.geometry.out_width)
+        return self._buffer("cols", shape, dtype, reuse)
 
     def _kernel_matrix(self, dtype) -> np.ndarray:
         """``[W.reshape(F, C kh kw) | b]``: the weights of one output against one column."""
@@ -207,7 +211,7 @@ class Conv2D(Layer):
         if self.geometry is None:
             return 0
         g = self.geometry
-        rows = self.input_shape[0] * g.kernel[0] * g.kernel[1] + self.use_bias
+        rows = self._column_rows()
         positions = g.out_height * g.out_width
         forward = (rows + self.filters) * positions  # cols and z
         # cols, the dW products, dZ twice (activation, products) and dx: see _backward.
