@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from handgrad import _rowops, _validation, activations, losses, optimizers
+from handgrad import _rowops, activations, losses, optimizers, validation
 
 SHAPES = [(1, 10), (63, 10), (64, 2), (64, 33), (1023, 16), (1024, 7), (1024, 8), (1024, 10)]
 SHAPES += [(1024, 17), (3000, 10), (3000, 200), (2048, 1), (5, 3, 10)]
@@ -252,14 +252,14 @@ def test_finite_check_finds_every_non_finite_value(shape, dtype, bad):
     x[where] = bad
     kind = "NaN" if np.isnan(bad) else "inf"
     with pytest.raises(ValueError, match=rf"x contains {kind} \(first at index \({where[0]}, "):
-        _validation.check_finite(x, "x")
+        validation.check_finite(x, "x")
     with pytest.raises(ValueError, match=f"x contains {kind}"):  # not C-contiguous
-        _validation.check_finite(np.asfortranarray(x), "x")
+        validation.check_finite(np.asfortranarray(x), "x")
     for corner in (0, -1):  # the first and the last element are read too
         y = rng.standard_normal(shape).astype(dtype)
         y.reshape(-1)[corner] = bad
         with pytest.raises(ValueError, match=f"x contains {kind}"):
-            _validation.check_finite(y, "x")
+            validation.check_finite(y, "x")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -268,13 +268,13 @@ def test_finite_check_accepts_sums_that_overflow(dtype):
     x = np.full((300, 300), np.finfo(dtype).max / 4, dtype=dtype)
     x[::2] *= -1
     with np.errstate(all="raise"):
-        _validation.check_finite(x, "x")
+        validation.check_finite(x, "x")
 
 
 def test_finite_check_sums_per_sample_only_where_blas_reads_the_data_in_place():
     x = np.ones((300, 300), np.float32)
-    assert _validation._row_sums(x).tolist() == [300.0] * 300  # one BLAS product
-    assert _validation._row_sums(x.reshape(300, 3, 10, 10)).shape == (300,)
-    assert _validation._row_sums(x[:, ::2]).shape == ()  # not contiguous: no copy made
-    assert _validation._row_sums(x[:10]).shape == ()  # small
-    assert _validation._row_sums((x / 2).astype(np.float16)).shape == ()  # no BLAS in float16
+    assert validation._row_sums(x).tolist() == [300.0] * 300  # one BLAS product
+    assert validation._row_sums(x.reshape(300, 3, 10, 10)).shape == (300,)
+    assert validation._row_sums(x[:, ::2]).shape == ()  # not contiguous: no copy made
+    assert validation._row_sums(x[:10]).shape == ()  # small
+    assert validation._row_sums((x / 2).astype(np.float16)).shape == ()  # no BLAS in float16

@@ -74,13 +74,13 @@ def _per_sample_ce(model, X, y):
 # --------------------------------------------------------------- validation split
 def _spy_validation(model, monkeypatch):
     captured = {}
-    original = model._evaluate_arrays
+    original = model.session.evaluate
 
     def spy(xs, ys, sw=None, batch_size=1024):
         captured.update(x=xs.copy(), y=ys.copy(), sw=None if sw is None else sw.copy())
         return original(xs, ys, sw, batch_size)
 
-    monkeypatch.setattr(model, "_evaluate_arrays", spy)
+    monkeypatch.setattr(model.session, "evaluate", spy)
     return captured
 
 

@@ -84,7 +84,7 @@ def test_output_activation_x_loss(activation, loss):
     )
     errors = gc.check_model(model, X, _targets(loss))
     _assert_all_below(errors)
-    assert model._fused == (NATURAL_OUTPUT[loss] == activation and "cross" in loss)
+    assert model.session.fused == (NATURAL_OUTPUT[loss] == activation and "cross" in loss)
     if activation in ZERO_GRADIENT:
         assert all(not g.any() for layer in model.layers for g in layer.grads.values())
 
@@ -101,7 +101,7 @@ def test_fused_softmax_as_a_separate_activation_layer(targets):
         "categorical_crossentropy",
     )
     _assert_all_below(gc.check_model(model, X, y if targets == "labels" else np.eye(3)[y]))
-    assert model._fused
+    assert model.session.fused
 
 
 @pytest.mark.parametrize("loss", LOSSES)

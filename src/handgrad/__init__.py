@@ -3,9 +3,11 @@
 >>> import handgrad as hg
 >>> model = hg.Sequential([hg.layers.Dense(25, "sigmoid", input_dim=400),
 ...                        hg.layers.Dense(10, "softmax")], seed=1)
+
+The package's layout (which module holds what, which way imports go) is in ``ARCHITECTURE.md``.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: I001  (first: every module may read it)
 
 from . import (
     activations,
@@ -17,19 +19,32 @@ from . import (
     layers,
     losses,
     metrics,
+    models,
     optimizers,
     regularizers,
+    saving,
     schedules,
+    tools,
+    training,
+    validation,
 )
 from ._parallel import get_num_threads, set_num_threads
 from .data import datasets
-from .io import load_model, save_model
-from .model import DivergenceWarning, Sequential
-from .onnx_export import export_onnx  # imports onnx only when called
+from .saving.hgz import save_model
+from .saving.load import load_model
+from .saving.onnx import export_onnx  # imports onnx only when called
+from .sequential import Sequential
+from .training import TrainingSession
+from .training.trainer import DivergenceWarning
+
+# The modules' old homes (shims that re-export the new ones), so ``hg.io``, ``hg.model``,
+# ``hg.onnx_export``, ``hg.diagnostics`` and ``hg.lr_finder`` keep working as attributes too.
+from . import _validation, diagnostics, io, lr_finder, model, onnx_export  # noqa: E402, F401, I001
 
 __all__ = [
     "__version__",
     "Sequential",
+    "TrainingSession",
     "load_model",
     "save_model",
     "export_onnx",
@@ -46,9 +61,14 @@ __all__ = [
     "layers",
     "losses",
     "metrics",
+    "models",
     "optimizers",
     "regularizers",
+    "saving",
     "schedules",
+    "tools",
+    "training",
+    "validation",
 ]
 
 # Modules that need an optional extra load on first attribute access (``hg.plotting``), so

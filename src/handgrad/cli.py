@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
 from ._parallel import set_num_threads
+from ._version import __version__
 
 BUILTIN = ("mnist20", "mnist5k", "digits", "moons", "circles", "spirals")
 

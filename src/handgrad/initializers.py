@@ -26,6 +26,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .activations import RELU_FAMILY
+
 Initializer = Callable[[tuple[int, ...], np.random.Generator, np.dtype], np.ndarray]
 
 __all__ = ["get", "names", "compute_fans", "default_kernel_initializer"]
@@ -117,6 +119,4 @@ def get(name: str) -> Initializer:
 
 def default_kernel_initializer(activation: str | None) -> str:
     """He for the ReLU family (relu, leaky_relu, elu), Glorot uniform otherwise."""
-    from .activations import RELU_FAMILY
-
     return "he_normal" if activation in RELU_FAMILY else "glorot_uniform"

@@ -31,40 +31,15 @@ schedule from :mod:`handgrad.schedules`, a list of per-epoch rates or a callable
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from . import schedules
+from .validation import check_bool, check_epsilon, check_rate
 
 __all__ = ["Optimizer", "SGD", "Momentum", "RMSprop", "Adam", "get", "names"]
-
-
-def _check_number(value: Any, argument: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{argument} must be a number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{argument} must be finite, got {value}")
-    return value
-
-
-def _check_rate(value: Any, argument: str, *, upper: float | None = None) -> float:
-    """A finite number ``>= 0`` (and ``< upper`` when given)."""
-    value = _check_number(value, argument)
-    if value < 0 or (upper is not None and value >= upper):
-        bound = f"in [0, {upper:g})" if upper is not None else ">= 0"
-        raise ValueError(f"{argument} must be a number {bound}, got {value}")
-    return value
-
-
-def _check_epsilon(value: Any) -> float:
-    value = _check_number(value, "epsilon")
-    if value <= 0:
-        raise ValueError(f"epsilon must be > 0 (it keeps the division finite), got {value}")
-    return value
 
 
 class Optimizer:
@@ -101,9 +76,9 @@ class Optimizer:
             self.learning_rate: float | schedules.Schedule = schedules.get(learning_rate)
             self.current_learning_rate = float(self.learning_rate(1))
         else:
-            self.learning_rate = _check_rate(learning_rate, "learning_rate")
+            self.learning_rate = check_rate(learning_rate, "learning_rate")
             self.current_learning_rate = self.learning_rate
-        #: Factor on a schedule's rate (set by callbacks.ReduceLROnPlateau; 1.0 otherwise).
+        #: Factor on a schedule's rate, changed only by ``set_learning_rate`` (1.0 otherwise).
         self.lr_multiplier = 1.0
         self.iterations = 0
         self.state: dict[str, list[np.ndarray]] = {}
@@ -121,7 +96,39 @@ class Optimizer:
             self.current_learning_rate = float(self.learning_rate)
         return self.current_learning_rate
 
+    def set_learning_rate(self, rate: float, *, persistent: bool = True) -> None:
+        """Make ``rate`` the rate of the next steps; callbacks and tools change it only here.
+
+        ``persistent=False`` changes only the current rate: the next ``begin_epoch`` computes
+        the epoch's rate as before (a one-epoch override, or a rate per batch as in the
+        learning-rate finder). ``persistent=True`` keeps the change for later epochs: a float
+        ``learning_rate`` is replaced by ``rate``; a schedule stays in charge and is scaled by
+        ``lr_multiplier *= rate / current`` so that later epochs follow the schedule times the
+        same factor (a current rate of 0 leaves the multiplier alone).
+        """
+        rate = float(rate)
+        if persistent:
+            if isinstance(self.learning_rate, schedules.Schedule):
+                if self.current_learning_rate > 0:
+                    self.lr_multiplier *= rate / self.current_learning_rate
+            else:
+                self.learning_rate = rate
+        self.current_learning_rate = rate
+
     # ------------------------------------------------------------------- step
+    def bind(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Get ready to update ``pairs``: keep the state if it fits their shapes, else reset.
+
+        A model calls it before training. State saved for other parameters (a model rebuilt
+        with other shapes, or the optimizer moved to another model) is dropped with
+        :meth:`reset`, so that ``step`` starts afresh instead of failing.
+        """
+        if not self.state:
+            return
+        held = next(iter(self.state.values()))
+        if [a.shape for a in held] != [p.shape for p, _ in pairs]:
+            self.reset()
+
     def step(
         self, pairs: Sequence[tuple[np.ndarray, np.ndarray]], overwrite_grads: bool = False
     ) -> None:
@@ -297,10 +304,8 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate: Any = 0.01, momentum: float = 0.0, nesterov: bool = False):
         super().__init__(learning_rate)
-        self.momentum = _check_rate(momentum, "momentum", upper=1.0)
-        if not isinstance(nesterov, (bool, np.bool_)):
-            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
-        self.nesterov = bool(nesterov)
+        self.momentum = check_rate(momentum, "momentum", upper=1.0)
+        self.nesterov = check_bool(nesterov, "nesterov")
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov=True requires momentum > 0, got momentum=0")
         self.slots = ("velocity",) if self.momentum else ()
@@ -345,10 +350,8 @@ class Momentum(Optimizer):
 
     def __init__(self, learning_rate: Any = 0.01, beta: float = 0.9, bias_correction: bool = False):
         super().__init__(learning_rate)
-        self.beta = _check_rate(beta, "beta", upper=1.0)
-        if not isinstance(bias_correction, (bool, np.bool_)):
-            raise TypeError(f"bias_correction must be True or False, got {bias_correction!r}")
-        self.bias_correction = bool(bias_correction)
+        self.beta = check_rate(beta, "beta", upper=1.0)
+        self.bias_correction = check_bool(bias_correction, "bias_correction")
 
     def _update(self, param, grad, lr, *arrays):
         v, s = arrays
@@ -379,8 +382,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate: Any = 0.001, rho: float = 0.9, epsilon: float = 1e-8):
         super().__init__(learning_rate)
-        self.rho = _check_rate(rho, "rho", upper=1.0)
-        self.epsilon = _check_epsilon(epsilon)
+        self.rho = check_rate(rho, "rho", upper=1.0)
+        self.epsilon = check_epsilon(epsilon)
 
     def _update(self, param, grad, lr, *arrays):
         s, t, u = arrays
@@ -424,9 +427,9 @@ class Adam(Optimizer):
         epsilon: float = 1e-8,
     ):
         super().__init__(learning_rate)
-        self.beta_1 = _check_rate(beta_1, "beta_1", upper=1.0)
-        self.beta_2 = _check_rate(beta_2, "beta_2", upper=1.0)
-        self.epsilon = _check_epsilon(epsilon)
+        self.beta_1 = check_rate(beta_1, "beta_1", upper=1.0)
+        self.beta_2 = check_rate(beta_2, "beta_2", upper=1.0)
+        self.epsilon = check_epsilon(epsilon)
 
     def _update(self, param, grad, lr, *arrays):
         m, v, a, b = arrays

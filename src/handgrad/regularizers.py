@@ -21,19 +21,11 @@ lambda_2)`` (also exported as ``ElasticNet``).
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from .validation import check_non_negative
+
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "ElasticNet", "get"]
-
-
-def _check_factor(value, argument: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{argument} must be a non-negative number, got {value!r}")
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{argument} must be a non-negative finite number, got {value}")
-    return float(value)
 
 
 class Regularizer:
@@ -56,26 +48,28 @@ class Regularizer:
 class L1L2(Regularizer):
     """Elastic net: ``l1 * sum|W| + l2 * sum W^2``, gradient ``l1 * sign(W) + 2 * l2 * W``.
 
-    Parameters
-    ----------
-    l1, l2 : float >= 0
-        Weights of the L1 and L2 penalties.
+        Parameters
+        ----------
+        l1, l2 : float >= 0
+            Weights of the L1 and L2 penalties.
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from handgrad.regularizers import L1L2
-    >>> W = np.array([[1.0, -2.0], [3.0, 0.0]])
-    >>> round(L1L2(l1=0.1, l2=0.01)(W), 12)  # 0.1 * 6 + 0.01 * 14
-    0.74
-    >>> L1L2(l1=0.1, l2=0.01).gradient(W)
-    array([[ 0.12, -0.14],
-           [ 0.16,  0.  ]])
+        Examples
+        --------
+        >>> import numpy as np
+
+    from .validation import check_non_negative
+        >>> from handgrad.regularizers import L1L2
+        >>> W = np.array([[1.0, -2.0], [3.0, 0.0]])
+        >>> round(L1L2(l1=0.1, l2=0.01)(W), 12)  # 0.1 * 6 + 0.01 * 14
+        0.74
+        >>> L1L2(l1=0.1, l2=0.01).gradient(W)
+        array([[ 0.12, -0.14],
+               [ 0.16,  0.  ]])
     """
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
-        self.l1 = _check_factor(l1, "l1")
-        self.l2 = _check_factor(l2, "l2")
+        self.l1 = check_non_negative(l1, "l1")
+        self.l2 = check_non_negative(l2, "l2")
 
     def __call__(self, w):
         penalty = 0.0

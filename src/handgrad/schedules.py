@@ -16,11 +16,12 @@ The notes' example: ``InverseTimeDecay(0.2, 1)`` gives 0.1, 0.0667, 0.05, 0.04 f
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from .validation import check_epoch, check_number
 
 __all__ = [
     "Schedule",
@@ -34,30 +35,11 @@ __all__ = [
 ]
 
 
-def _check(value: Any, argument: str, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{argument} must be a number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value) or value < 0 or (positive and value == 0):
-        raise ValueError(
-            f"{argument} must be a finite number {'> 0' if positive else '>= 0'}, got {value}"
-        )
-    return value
-
-
-def _check_epoch(epoch: Any) -> int:
-    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)):
-        raise TypeError(f"epoch must be an int >= 1 (epochs are counted from 1), got {epoch!r}")
-    if epoch < 1:
-        raise ValueError(f"epoch must be an int >= 1 (epochs are counted from 1), got {epoch!r}")
-    return int(epoch)
-
-
 class Schedule:
     """Base class: ``schedule(epoch) -> learning rate`` for ``epoch >= 1``."""
 
     def __call__(self, epoch: int) -> float:
-        return float(self.rate(_check_epoch(epoch)))
+        return float(self.rate(check_epoch(epoch)))
 
     def rate(self, epoch: int) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -82,8 +64,8 @@ class InverseTimeDecay(Schedule):
     """
 
     def __init__(self, initial: float, decay_rate: float) -> None:
-        self.initial = _check(initial, "initial")
-        self.decay_rate = _check(decay_rate, "decay_rate")
+        self.initial = check_number(initial, "initial")
+        self.decay_rate = check_number(decay_rate, "decay_rate")
 
     def rate(self, epoch):
         return self.initial / (1 + self.decay_rate * epoch)
@@ -93,8 +75,8 @@ class ExponentialDecay(Schedule):
     """``initial * base ** epoch`` (the notes use ``base = 0.95``)."""
 
     def __init__(self, initial: float, base: float = 0.95) -> None:
-        self.initial = _check(initial, "initial")
-        self.base = _check(base, "base", positive=True)
+        self.initial = check_number(initial, "initial")
+        self.base = check_number(base, "base", strict=True)
 
     def rate(self, epoch):
         return self.initial * self.base**epoch
@@ -104,8 +86,8 @@ class InverseSqrtDecay(Schedule):
     """``k / sqrt(epoch) * initial``."""
 
     def __init__(self, initial: float, k: float = 1.0) -> None:
-        self.initial = _check(initial, "initial")
-        self.k = _check(k, "k")
+        self.initial = check_number(initial, "initial")
+        self.k = check_number(k, "k")
 
     def rate(self, epoch):
         return self.k / np.sqrt(epoch) * self.initial
@@ -119,8 +101,8 @@ class StepDecay(Schedule):
     """
 
     def __init__(self, initial: float, factor: float = 0.5, every: int = 10) -> None:
-        self.initial = _check(initial, "initial")
-        self.factor = _check(factor, "factor")
+        self.initial = check_number(initial, "initial")
+        self.factor = check_number(factor, "factor")
         if isinstance(every, bool) or not isinstance(every, (int, np.integer)):
             raise TypeError(f"every must be an int >= 1, got {every!r}")
         if every < 1:
@@ -138,7 +120,7 @@ class ManualSchedule(Schedule):
         rates = list(rates)
         if not rates:
             raise ValueError("rates must contain at least one learning rate")
-        self.rates = [_check(r, f"rates[{i}]") for i, r in enumerate(rates)]
+        self.rates = [check_number(r, f"rates[{i}]") for i, r in enumerate(rates)]
 
     def rate(self, epoch):
         return self.rates[min(epoch, len(self.rates)) - 1]
@@ -153,7 +135,7 @@ class LambdaSchedule(Schedule):
         self.fn = fn
 
     def rate(self, epoch):
-        return _check(self.fn(epoch), f"the schedule's rate at epoch {epoch}")
+        return check_number(self.fn(epoch), f"the schedule's rate at epoch {epoch}")
 
     def get_config(self):
         raise ValueError(

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from .._split import stratified_indices
+from ..validation import check_bool, check_float, check_int, check_seed
 from .loaders import atomic_write_bytes, cache_dir, load_csv, load_idx, mnist
 
 __all__ = [
@@ -69,36 +70,6 @@ def _require(module: str, what: str):
             f"{package} is required by {what} but is not installed; install it with "
             'pip install "handgrad[data]"'
         ) from None
-
-
-def _check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise TypeError(f"seed must be a non-negative int, got {seed!r}")
-    return int(seed)
-
-
-def _check_bool(value: Any, argument: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{argument} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def _check_int(value: Any, argument: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{argument} must be an int >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{argument} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_float(value: Any, argument: str, low: float, high: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise TypeError(f"{argument} must be a number, got {value!r}")
-    value = float(value)
-    if not value >= low or (high is not None and not value < high):
-        expected = f">= {low}" if high is None else f"in [{low}, {high})"
-        raise ValueError(f"{argument} must be {expected}, got {value}")
-    return value
 
 
 def _split(X: np.ndarray, y: np.ndarray, test_size: float, seed: int) -> Split:
@@ -263,8 +234,8 @@ def mnist20(images: bool = False, seed: int = 0, cache: bool = True) -> Split:
     >>> X_train.shape, X_test.shape                         # doctest: +SKIP
     ((4000, 400), (1000, 400))
     """
-    seed = _check_seed(seed)
-    images, cache = _check_bool(images, "images"), _check_bool(cache, "cache")
+    seed = check_seed(seed, allow_none=False)
+    images, cache = check_bool(images, "images"), check_bool(cache, "cache")
     split = _cached(f"mnist20-seed{seed}", 400, lambda: _build_mnist(20, seed), cache)
     return _as_images(split, (20, 20), images)
 
@@ -275,8 +246,8 @@ def mnist5k(images: bool = False, seed: int = 0, cache: bool = True) -> Split:
     Same samples, same 4000 / 1000 split for the same seed; ``images=True`` gives
     ``(N, 1, 28, 28)``.
     """
-    seed = _check_seed(seed)
-    images, cache = _check_bool(images, "images"), _check_bool(cache, "cache")
+    seed = check_seed(seed, allow_none=False)
+    images, cache = check_bool(images, "images"), check_bool(cache, "cache")
     split = _cached(f"mnist5k-seed{seed}", 784, lambda: _build_mnist(28, seed), cache)
     return _as_images(split, (28, 28), images)
 
@@ -290,9 +261,9 @@ def digits(images: bool = False, test_size: float = 0.25, seed: int = 0) -> Spli
     Pixel values 0-16 are divided by 16. Stratified split with ``test_size=0.25``:
     1347 training and 450 test digits. ``images=True`` gives ``(N, 1, 8, 8)``.
     """
-    seed = _check_seed(seed)
-    images = _check_bool(images, "images")
-    test_size = _check_float(test_size, "test_size", 0.0, 1.0)
+    seed = check_seed(seed, allow_none=False)
+    images = check_bool(images, "images")
+    test_size = check_float(test_size, "test_size", 0.0, 1.0)
     sk = _require("sklearn.datasets", "digits()")
     bunch = sk.load_digits()
     X = bunch.data / 16.0
@@ -307,10 +278,10 @@ def moons(
     With the default ``noise=0.1`` logistic regression tops out near 88% (the notes quote
     86%) while a 2-4-2-1 tanh network separates the classes (100% on the default split).
     """
-    seed = _check_seed(seed)
-    n_samples = _check_int(n_samples, "n_samples", 4)
-    noise = _check_float(noise, "noise", 0.0)
-    test_size = _check_float(test_size, "test_size", 0.0, 1.0)
+    seed = check_seed(seed, allow_none=False)
+    n_samples = check_int(n_samples, "n_samples", 4)
+    noise = check_float(noise, "noise", 0.0)
+    test_size = check_float(test_size, "test_size", 0.0, 1.0)
     sk = _require("sklearn.datasets", "moons()")
     X, y = sk.make_moons(n_samples=n_samples, noise=noise, random_state=seed)
     return _split(X, y, test_size, seed)
@@ -329,11 +300,11 @@ def circles(
     logistic regression stays near 50% (as in the notes) while a 2-4-2-1 tanh network
     reaches 100%.
     """
-    seed = _check_seed(seed)
-    n_samples = _check_int(n_samples, "n_samples", 4)
-    noise = _check_float(noise, "noise", 0.0)
-    factor = _check_float(factor, "factor", 0.0, 1.0)
-    test_size = _check_float(test_size, "test_size", 0.0, 1.0)
+    seed = check_seed(seed, allow_none=False)
+    n_samples = check_int(n_samples, "n_samples", 4)
+    noise = check_float(noise, "noise", 0.0)
+    factor = check_float(factor, "factor", 0.0, 1.0)
+    test_size = check_float(test_size, "test_size", 0.0, 1.0)
     sk = _require("sklearn.datasets", "circles()")
     X, y = sk.make_circles(n_samples=n_samples, noise=noise, factor=factor, random_state=seed)
     return _split(X, y, test_size, seed)
@@ -366,11 +337,11 @@ def spirals(
     (X_train, y_train), (X_test, y_test)
         ``X`` float32 of shape (N, 2) in [-1, 1]; with the defaults 1200 / 300 samples.
     """
-    seed = _check_seed(seed)
-    classes = _check_int(classes, "classes", 2)
-    n = _check_int(points_per_class, "points_per_class", 2)
-    noise = _check_float(noise, "noise", 0.0)
-    test_size = _check_float(test_size, "test_size", 0.0, 1.0)
+    seed = check_seed(seed, allow_none=False)
+    classes = check_int(classes, "classes", 2)
+    n = check_int(points_per_class, "points_per_class", 2)
+    noise = check_float(noise, "noise", 0.0)
+    test_size = check_float(test_size, "test_size", 0.0, 1.0)
     rng = np.random.default_rng(seed)
     r = np.linspace(0.0, 1.0, n)
     X = np.empty((classes * n, 2))

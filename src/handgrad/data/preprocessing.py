@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._split import stratified_indices
-from .._validation import as_real_array, check_finite
+from ..validation import as_real_array, check_finite, check_seed
 
 __all__ = [
     "one_hot",
@@ -29,12 +29,6 @@ __all__ = [
     "BatchIterator",
     "batches",
 ]
-
-
-def _check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise TypeError(f"seed must be a non-negative int, got {seed!r}")
-    return int(seed)
 
 
 def _integer_labels(y: Any, argument: str = "y") -> np.ndarray:
@@ -141,7 +135,7 @@ def train_test_split(
         )
     if isinstance(test_size, bool) or not isinstance(test_size, (float, np.floating)):
         raise TypeError(f"test_size must be a float in (0, 1), got {test_size!r}")
-    rng = np.random.default_rng(_check_seed(seed))
+    rng = np.random.default_rng(check_seed(seed, allow_none=False))
     labels = None
     if stratify:
         labels = _integer_labels(ya.argmax(axis=1) if ya.ndim == 2 else ya)
@@ -376,4 +370,6 @@ def batches(
             f"drop_last=True with batch_size={batch_size} > {len(Xa)} samples "
             "would give no batch at all"
         )
-    return BatchIterator(Xa, ya, int(batch_size), bool(shuffle), _check_seed(seed), bool(drop_last))
+    return BatchIterator(
+        Xa, ya, int(batch_size), bool(shuffle), check_seed(seed, allow_none=False), bool(drop_last)
+    )

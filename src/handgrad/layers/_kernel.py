@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import activations, constraints, initializers, regularizers
-from .base import Layer, check_bool
+from ..validation import check_bool
+from .base import Layer
 
 
 def configure_kernel(

@@ -29,7 +29,7 @@ class Activation(Layer):
         self._a = None
 
     def forward(self, x, training=False):
-        self._ensure_built(x)
+        self.ensure_built(x)
         self._a = self.activation.forward(x)
         return self._a
 
@@ -37,7 +37,7 @@ class Activation(Layer):
         return self.activation.backward(self._a, dy)
 
     def forward_logits(self, x, training=False):
-        self._ensure_built(x)
+        self.ensure_built(x)
         return x
 
     def backward_logits(self, dz):

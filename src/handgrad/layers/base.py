@@ -24,6 +24,16 @@ from typing import Any
 
 import numpy as np
 
+from ..validation import (
+    check_bool,
+    check_input_shape,
+    check_positive_int,
+    check_seed,
+    check_shape,
+)
+
+__all__ = ["Layer", "check_bool", "check_positive_int"]
+
 _name_counters: defaultdict[str, itertools.count] = defaultdict(itertools.count)
 
 
@@ -40,40 +50,6 @@ def _auto_name(cls_name: str) -> str:
     base = _snake(cls_name)
     n = next(_name_counters[base])
     return base if n == 0 else f"{base}_{n}"
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _as_shape(value: Any, argument: str) -> tuple[int, ...]:
-    """A tuple of positive ints from an int or a sequence of ints (sizes are never rounded)."""
-    items = (value,) if _is_int(value) else value
-    try:
-        items = None if isinstance(items, (str, bytes)) else tuple(items)
-    except TypeError:
-        items = None
-    if items is None or not all(_is_int(v) for v in items):
-        raise TypeError(f"{argument} must be an int or a tuple of ints, got {value!r}")
-    if not items or any(v <= 0 for v in items):
-        raise ValueError(f"{argument} must contain positive sizes, got {items}")
-    return tuple(int(v) for v in items)
-
-
-def check_bool(value: Any, argument: str) -> bool:
-    """Validate a flag: True or False (NumPy bools too); strings and numbers are refused."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{argument} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def check_positive_int(value: Any, argument: str) -> int:
-    """Validate that ``value`` is a positive integer (bools are refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{argument} must be a positive int, got {value!r}")
-    if value <= 0:
-        raise ValueError(f"{argument} must be a positive int, got {value}")
-    return int(value)
 
 
 class Layer:
@@ -112,15 +88,13 @@ class Layer:
         if input_dim is not None:
             input_shape = (check_positive_int(input_dim, "input_dim"),)
         self.declared_input_shape = (
-            None if input_shape is None else _as_shape(input_shape, "input_shape")
+            None if input_shape is None else check_shape(input_shape, "input_shape")
         )
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a string, got {type(name).__name__}")
         self.name = name or _auto_name(type(self).__name__)
         self.trainable = check_bool(trainable, "trainable")
-        if seed is not None and not (_is_int(seed) and seed >= 0):
-            raise TypeError(f"seed must be a non-negative int or None, got {seed!r}")
-        self.seed = seed
+        self.seed = check_seed(seed)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}
@@ -156,8 +130,12 @@ class Layer:
         rng: np.random.Generator | None = None,
         dtype: Any = "float32",
     ) -> None:
-        """Create parameters for samples of shape ``input_shape`` (batch axis excluded)."""
-        input_shape = tuple(int(s) for s in input_shape)
+        """Create parameters for samples of shape ``input_shape``.
+
+        ``input_shape`` is the shape of one sample, ``(5,)``, or Keras' form with the batch
+        axis first, ``(None, 5)``; anything else raises an error naming the layer.
+        """
+        input_shape = check_input_shape(input_shape, f"layer {self.name!r}")
         if self.declared_input_shape is not None and input_shape != self.declared_input_shape:
             raise ValueError(
                 f"layer {self.name!r} declared input_shape {self.declared_input_shape} "
@@ -188,8 +166,11 @@ class Layer:
             buf = self._scratch[key] = np.empty(shape, dtype)
         return buf[: shape[0]]
 
-    def _ensure_built(self, x: np.ndarray) -> None:
-        """Build from the first batch when the layer is used on its own."""
+    def ensure_built(self, x: np.ndarray) -> None:
+        """Build from the first batch ``x`` when the layer is used on its own (no-op once built).
+
+        Floating inputs set the layer's dtype; others give float32.
+        """
         if not self.built:
             dtype = x.dtype if x.dtype.kind == "f" else np.dtype("float32")
             self.build(x.shape[1:], None, dtype)

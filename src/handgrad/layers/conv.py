@@ -31,9 +31,10 @@ import numpy as np
 
 from .. import initializers
 from .._parallel import map_samples
+from ..validation import check_positive_int
 from ._im2col import Geometry, col2im, im2col, pair, stride1_input_gradient
 from ._kernel import configure_kernel, kernel_config
-from .base import Layer, check_positive_int
+from .base import Layer
 
 __all__ = ["Conv2D"]
 
@@ -226,7 +227,7 @@ class Conv2D(Layer):
 
     def _forward(self, x, training, activate):
         """``z`` (or ``activate(z)`` in place), computed per sample on several threads."""
-        self._ensure_built(x)
+        self.ensure_built(x)
         check_batch(x, self)
         n, c = x.shape[:2]
         g = self.geometry

@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 
 from .. import initializers
+from ..validation import check_positive_int
 from ._kernel import configure_kernel, kernel_config
-from .base import Layer, check_positive_int
+from .base import Layer
 
 
 class Dense(Layer):
@@ -105,7 +106,7 @@ class Dense(Layer):
 
     # ------------------------------------------------------------------ forward
     def forward_logits(self, x, training=False):
-        self._ensure_built(x)
+        self.ensure_built(x)
         self._x = x
         w = self.params["W"]
         if self.reuse_buffers and training:

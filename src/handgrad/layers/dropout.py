@@ -13,22 +13,12 @@ keep_prob; A1 = D1 * A1 / keep_prob`` and ``dA1 = D1 * dA1 / keep_prob``.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
+from ..validation import check_dropout_rate
 from .base import Layer
-
-
-def _check_rate(rate: Any) -> float:
-    if isinstance(rate, bool) or not isinstance(rate, numbers.Real):
-        raise TypeError(f"Dropout rate must be a number in [0, 1), got {rate!r}")
-    if not 0 <= rate < 1:  # also refuses NaN
-        raise ValueError(
-            f"Dropout rate must be in [0, 1) (the fraction of units dropped), got {rate!r}"
-        )
-    return float(rate)
 
 
 class Dropout(Layer):
@@ -62,11 +52,11 @@ class Dropout(Layer):
 
     def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(seed=seed, **kwargs)
-        self.rate = _check_rate(rate)
+        self.rate = check_dropout_rate(rate)
         self._scaled_mask: np.ndarray | None = None
 
     def forward(self, x, training=False):
-        self._ensure_built(x)
+        self.ensure_built(x)
         if not training or self.rate == 0:
             self._scaled_mask = None
             return x

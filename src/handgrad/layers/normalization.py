@@ -25,22 +25,12 @@ Backward, with every sum over the ``m`` values of a feature, includes the depend
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
-from .base import Layer, check_bool
-
-
-def _check_unit_interval(value: Any, argument: str, *, open_low: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"BatchNormalization {argument} must be a number, got {value!r}")
-    low_ok = value > 0 if open_low else value >= 0
-    if not (low_ok and value < 1):  # also refuses NaN
-        bounds = "(0, 1)" if open_low else "[0, 1)"
-        raise ValueError(f"BatchNormalization {argument} must be in {bounds}, got {value!r}")
-    return float(value)
+from ..validation import check_bool, check_unit_interval
+from .base import Layer
 
 
 class BatchNormalization(Layer):
@@ -92,8 +82,8 @@ class BatchNormalization(Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.momentum = _check_unit_interval(momentum, "momentum", open_low=False)
-        self.epsilon = _check_unit_interval(epsilon, "epsilon", open_low=True)
+        self.momentum = check_unit_interval(momentum, "BatchNormalization momentum", open_low=False)
+        self.epsilon = check_unit_interval(epsilon, "BatchNormalization epsilon", open_low=True)
         self.center = check_bool(center, "BatchNormalization center")
         self.scale = check_bool(scale, "BatchNormalization scale")
         self._cache: tuple | None = None
@@ -136,7 +126,7 @@ class BatchNormalization(Layer):
 
     # ------------------------------------------------------------------ forward
     def forward(self, x, training=False):
-        self._ensure_built(x)
+        self.ensure_built(x)
         if x.ndim < 2 or x.shape[1] != self.input_shape[0]:
             raise ValueError(
                 f"BatchNormalization {self.name!r} was built for {self.input_shape[0]} features "

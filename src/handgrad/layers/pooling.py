@@ -137,7 +137,7 @@ class MaxPooling2D(_Pooling2D):
         self._winners = None
 
     def forward(self, x, training=False):
-        self._ensure_built(x)
+        self.ensure_built(x)
         check_batch(x, self)
         self._x, self._winners = x, None
         if self._tiles:
@@ -289,7 +289,7 @@ class AveragePooling2D(_Pooling2D):
         self._inv_counts = (1.0 / self.geometry.window_counts()).astype(dtype)
 
     def forward(self, x, training=False):
-        self._ensure_built(x)
+        self.ensure_built(x)
         check_batch(x, self)
         g = self.geometry
         inv_counts = self._inv_counts.astype(x.dtype, copy=False)
@@ -339,7 +339,7 @@ class GlobalAveragePooling2D(Layer):
         return (input_shape[0],)
 
     def forward(self, x, training=False):
-        self._ensure_built(x)
+        self.ensure_built(x)
         check_batch(x, self)
         return x.mean(axis=(2, 3))
 

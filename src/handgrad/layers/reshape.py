@@ -27,7 +27,7 @@ class Flatten(Layer):
         return (int(np.prod(input_shape)),)
 
     def forward(self, x, training=False):
-        self._ensure_built(x)
+        self.ensure_built(x)
         if x.shape[1:] != self.input_shape:
             raise ValueError(
                 f"Flatten layer {self.name!r} was built for samples of shape {self.input_shape} "
