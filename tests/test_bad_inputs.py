@@ -1102,6 +1102,10 @@ CASES: list[Case] = [
     C("cli-momentum", "handgrad train --momentum", "--momentum 1.5",
       lambda c: train_cli(c, "--momentum", "1.5"), CommandLineError,
       r"^handgrad: error: momentum must be a number in \[0, 1\), got 1\.5", "e.g. 0.9"),
+    C("cli-optimizer", "handgrad train --optimizer", "an unknown optimizer",
+      lambda c: train_cli(c, "--optimizer", "nadam"), CommandLineError,
+      r"^handgrad train: error: argument --optimizer: unknown optimizer 'nadam'; expected one "
+      r"of: adam, momentum, rmsprop, sgd", "a listed name"),
     C("cli-activation", "handgrad train --activation", "an unknown activation",
       lambda c: train_cli(c, "--activation", "relu6"), CommandLineError,
       r"^handgrad: error: unknown activation 'relu6'; expected one of", "a listed name"),

@@ -39,7 +39,7 @@ import numpy as np
 from . import schedules
 from .validation import check_bool, check_epsilon, check_rate
 
-__all__ = ["Optimizer", "SGD", "Momentum", "RMSprop", "Adam", "get", "names"]
+__all__ = ["Optimizer", "SGD", "Momentum", "RMSprop", "Adam", "get", "get_class", "names"]
 
 
 class Optimizer:
@@ -463,6 +463,13 @@ def names() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def get_class(name: str) -> type[Optimizer]:
+    """The optimizer class called ``name`` (any case); unknown names raise listing the known."""
+    if not isinstance(name, str) or name.lower() not in _REGISTRY:
+        raise ValueError(f"unknown optimizer {name!r}; expected one of: {', '.join(names())}")
+    return _REGISTRY[name.lower()]
+
+
 def get(spec: Any) -> Optimizer:
     """An Optimizer instance, a name (default settings) or a config dict."""
     if isinstance(spec, Optimizer):
@@ -476,7 +483,5 @@ def get(spec: Any) -> Optimizer:
             spec["learning_rate"] = schedules.get(spec["learning_rate"])
         return _REGISTRY[name](**spec)
     if isinstance(spec, str):
-        if spec.lower() not in _REGISTRY:
-            raise ValueError(f"unknown optimizer {spec!r}; expected one of: {', '.join(names())}")
-        return _REGISTRY[spec.lower()]()
+        return get_class(spec)()
     raise TypeError(f"optimizer must be a name or an Optimizer, got {type(spec).__name__}")

@@ -39,6 +39,7 @@ __all__ = [
     "check_output_activation",
     "class_labels",
     "check_sample_weight",
+    "check_estimator_sample_weight",
     "check_bool",
     "check_positive_int",
     "check_int",
@@ -469,6 +470,32 @@ def check_sample_weight(sample_weight: Any, n: int, argument: str = "sample_weig
     return arr.astype(np.float64)
 
 
+def check_estimator_sample_weight(sample_weight: Any, n: int) -> np.ndarray | None:
+    """scikit-learn's sample weights: ``None``, or ``(n,)`` finite weights ``>= 0``, not all 0.
+
+    A scalar is one weight for every sample. Returns float64.
+    """
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
+        sample_weight = np.full(n, float(sample_weight))
+    try:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"sample_weight must be an array of numbers: {err}") from None
+    if sw.shape != (n,):
+        raise ValueError(
+            f"sample_weight.shape == {sw.shape}, expected ({n},): one weight per sample"
+        )
+    if not np.isfinite(sw).all():
+        raise ValueError("sample_weight must be finite, got NaN or inf")
+    if sw.min() < 0:
+        raise ValueError(f"sample_weight must be non-negative, got a minimum of {sw.min()}")
+    if not sw.any():
+        raise ValueError("sample_weight must contain at least one non-zero weight, got all zeros")
+    return sw
+
+
 # -------------------------------------------------------------------------------- models
 def require_compiled(model: Any, what: str) -> None:
     """Raise unless ``model.compile(...)`` has run; ``what`` names the caller."""
@@ -627,19 +654,23 @@ class Flag:
 
 
 class Check:
-    """A parameter with a rule of its own: ``check(value) -> normalized`` or ``None`` if bad.
+    """A parameter with a rule of its own: ``accepts(value)``, then ``convert(value)``.
 
     ``expected`` describes the valid values for the error message.
     """
 
-    def __init__(self, check: Callable[[Any], Any], expected: str) -> None:
-        self.check, self.expected = check, expected
+    def __init__(
+        self,
+        accepts: Callable[[Any], bool],
+        expected: str,
+        convert: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self.accepts, self.expected, self.convert = accepts, expected, convert
 
     def validate(self, owner: str, name: str, value: Any):
-        result = self.check(value)
-        if result is None:
+        if not self.accepts(value):
             _fail(owner, name, self.expected, value)
-        return result
+        return value if self.convert is None else self.convert(value)
 
 
 def validate_parameters(

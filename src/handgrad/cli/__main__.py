@@ -1,0 +1,7 @@
+"""``python -m handgrad.cli``: the ``handgrad`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
