@@ -273,8 +273,8 @@ def test_finite_check_accepts_sums_that_overflow(dtype):
 
 def test_finite_check_sums_per_sample_only_where_blas_reads_the_data_in_place():
     x = np.ones((300, 300), np.float32)
-    assert validation._row_sums(x).tolist() == [300.0] * 300  # one BLAS product
-    assert validation._row_sums(x.reshape(300, 3, 10, 10)).shape == (300,)
-    assert validation._row_sums(x[:, ::2]).shape == ()  # not contiguous: no copy made
-    assert validation._row_sums(x[:10]).shape == ()  # small
-    assert validation._row_sums((x / 2).astype(np.float16)).shape == ()  # no BLAS in float16
+    assert validation.arrays._row_sums(x).tolist() == [300.0] * 300  # one BLAS product
+    assert validation.arrays._row_sums(x.reshape(300, 3, 10, 10)).shape == (300,)
+    assert validation.arrays._row_sums(x[:, ::2]).shape == ()  # not contiguous: no copy made
+    assert validation.arrays._row_sums(x[:10]).shape == ()  # small
+    assert validation.arrays._row_sums((x / 2).astype(np.float16)).shape == ()  # no BLAS in float16

@@ -113,7 +113,7 @@ class _GraphBuilder:
 def _activation(g: _GraphBuilder, layer, x: str, softmax_axis: int) -> str:
     """Nodes computing ``layer.activation`` of ``x``; returns the output name."""
     name, prefix = layer.activation.name, layer.name
-    known = activations._REGISTRY.get(name)
+    known = activations.get(name) if name in activations.names() else None
     if known is not layer.activation:
         raise ValueError(
             f"cannot export layer {prefix!r}: activation {name!r} is not a built-in handgrad "
