@@ -37,9 +37,17 @@ class ModelCheckpoint(MonitorCallback):
 
     Examples
     --------
-    >>> ckpt = ModelCheckpoint("best.hgz", monitor="val_accuracy", save_best_only=True)
-    >>> # model.fit(X, y, validation_split=0.2, epochs=50, callbacks=[ckpt])
-    >>> # best = handgrad.load_model("best.hgz")   # resume with fit(..., initial_epoch=...)
+    >>> import pathlib, tempfile, handgrad as hg
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "best.hgz"
+    >>> (X, y), _ = hg.datasets.moons(n_samples=200, seed=0)
+    >>> model = hg.Sequential([hg.layers.Dense(8, "relu", input_dim=2),
+    ...                        hg.layers.Dense(2, "softmax")], seed=0)
+    >>> model.compile("categorical_crossentropy", hg.optimizers.Adam(0.05), metrics=["accuracy"])
+    >>> ckpt = ModelCheckpoint(path, monitor="val_accuracy", save_best_only=True)
+    >>> _ = model.fit(X, y, validation_split=0.2, epochs=20, callbacks=[ckpt], verbose=0)
+    >>> best = hg.load_model(path)   # resume with fit(..., initial_epoch=best.epochs_trained)
+    >>> best.evaluate(X, y)["accuracy"] > 0.8
+    True
     """
 
     reads_grads = False

@@ -199,10 +199,13 @@ class CSVLogger(Callback):
 
     Examples
     --------
-    >>> logger = CSVLogger("training.csv")   # doctest: +SKIP
-    >>> # model.fit(X, y, epochs=20, callbacks=[logger]) writes
-    >>> # epoch,accuracy,loss,lr
-    >>> # 0,0.71,0.58203125,0.01
+    >>> import pathlib, tempfile, numpy as np, handgrad as hg
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "training.csv"
+    >>> model = hg.Sequential([hg.layers.Dense(2, "softmax", input_dim=3)], seed=0)
+    >>> model.compile("categorical_crossentropy", hg.optimizers.SGD(0.01), metrics=["accuracy"])
+    >>> _ = model.fit(np.eye(3), [0, 1, 1], epochs=2, verbose=0, callbacks=[CSVLogger(path)])
+    >>> print(path.read_text().splitlines()[0])
+    epoch,accuracy,loss,lr
     """
 
     reads_grads = False

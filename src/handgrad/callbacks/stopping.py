@@ -57,8 +57,15 @@ class EarlyStopping(MonitorCallback):
 
     Examples
     --------
-    >>> stop = EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
-    >>> # history = model.fit(X, y, validation_split=0.2, epochs=500, callbacks=[stop])
+    >>> import handgrad as hg
+    >>> (X, y), _ = hg.datasets.moons(n_samples=200, seed=0)
+    >>> model = hg.Sequential([hg.layers.Dense(8, "relu", input_dim=2),
+    ...                        hg.layers.Dense(2, "softmax")], seed=0)
+    >>> model.compile("categorical_crossentropy", hg.optimizers.Adam(0.05))
+    >>> stop = EarlyStopping(monitor="val_loss", min_delta=0.01, patience=3)
+    >>> history = model.fit(X, y, validation_split=0.2, epochs=500, callbacks=[stop], verbose=0)
+    >>> len(history.epoch) < 500, history.stopped_reason
+    (True, 'early_stopping')
     """
 
     reads_grads = False

@@ -230,8 +230,8 @@ def mnist20(images: bool = False, seed: int = 0, cache: bool = True) -> Split:
 
     Examples
     --------
-    >>> (X_train, y_train), (X_test, y_test) = mnist20()   # doctest: +SKIP
-    >>> X_train.shape, X_test.shape                         # doctest: +SKIP
+    >>> (X_train, y_train), (X_test, y_test) = mnist20()
+    >>> X_train.shape, X_test.shape
     ((4000, 400), (1000, 400))
     """
     seed = check_seed(seed, allow_none=False)

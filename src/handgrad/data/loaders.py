@@ -163,9 +163,12 @@ def load_csv(
 
     Examples
     --------
-    >>> X, y = load_csv("digits.csv")              # doctest: +SKIP
-    >>> X.shape, y.shape                           # doctest: +SKIP
-    ((5000, 400), (5000,))
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "digits.csv"
+    >>> _ = path.write_text("x1,x2,y\\n0.5,1.0,3\\n0.0,0.25,7\\n")
+    >>> X, y = load_csv(path)
+    >>> X.shape, y.tolist()
+    ((2, 2), [3, 7])
     """
     if label is not None and not isinstance(label, str):
         raise TypeError(f"label must be a column name (str) or None, got {label!r}")

@@ -58,7 +58,7 @@ class Dense(Layer):
     >>> import numpy as np, handgrad as hg
     >>> layer = hg.layers.Dense(2, activation="sigmoid")
     >>> layer.build((3,)); layer.set_weights([np.zeros((3, 2)), np.zeros(2)])
-    >>> layer.forward(np.ones((1, 3)))
+    >>> layer.forward(np.ones((1, 3), dtype=np.float32))
     array([[0.5, 0.5]], dtype=float32)
     """
 

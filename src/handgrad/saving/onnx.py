@@ -354,11 +354,12 @@ def export_onnx(model: Any, path: str | os.PathLike, opset: int = DEFAULT_OPSET)
 
     Examples
     --------
-    >>> import numpy as np, handgrad as hg
+    >>> import pathlib, tempfile, numpy as np, handgrad as hg
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.onnx"
     >>> model = hg.Sequential([hg.layers.Dense(3, "softmax", input_dim=4)], seed=0)
-    >>> hg.export_onnx(model, "model.onnx")
+    >>> hg.export_onnx(model, path)
     >>> import onnxruntime as ort
-    >>> session = ort.InferenceSession("model.onnx")
+    >>> session = ort.InferenceSession(str(path))
     >>> x = np.ones((2, 4), dtype=np.float32)
     >>> bool(np.allclose(session.run(None, {"input": x})[0], model.predict(x), atol=1e-5))
     True
