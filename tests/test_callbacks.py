@@ -557,3 +557,64 @@ def test_weights_and_final_grads_do_not_depend_on_the_grads_being_overwritten():
     # The user's callback saw true gradients: the last one equals the final state.
     assert logger.norms[-1] == float(np.abs(safe.layers[0].grads["W"]).sum())
     assert len(set(logger.norms)) == len(logger.norms) == 3 * 7
+
+
+# ------------------------------------------------------------------ explicit contracts
+def test_reads_grads_is_declared_by_every_callback():
+    """handgrad's own callbacks say they never read grads; a user's callback reads them unless
+    it says otherwise, and then the update may use the gradients as scratch space again."""
+    own = [
+        hg.callbacks.History(),
+        ProgressBar(),
+        TerminateOnNaN(),
+        EarlyStopping("loss"),
+        ReduceLROnPlateau("loss"),
+        LearningRateScheduler(lambda epoch, lr: lr),
+        hg.callbacks.CSVLogger("unused.csv"),
+        hg.callbacks.ModelCheckpoint("unused.hgz", monitor="loss"),
+    ]
+    assert [cb.reads_grads for cb in own] == [False] * len(own)
+    assert Callback.reads_grads and _GradientLogger.reads_grads
+
+    class BatchCounter(Callback):
+        reads_grads = False
+
+        def on_batch_end(self, batch, logs=None):
+            pass
+
+    assert not CallbackList([BatchCounter()], None, {}).batch_callbacks_may_read_grads
+    assert CallbackList([_GradientLogger()], None, {}).batch_callbacks_may_read_grads
+    X, y = _data(n=20)
+    model = _model()
+    flags = _spy_steps(model)
+    model.fit(X, y, epochs=1, batch_size=8, verbose=0, callbacks=[BatchCounter()])
+    assert flags == [True, True, False]
+
+
+def test_monitor_callback_holds_the_improvement_rule_once():
+    for cb in (EarlyStopping(), ReduceLROnPlateau(), hg.callbacks.ModelCheckpoint("m.hgz")):
+        assert isinstance(cb, hg.callbacks.MonitorCallback)
+    stop = EarlyStopping("val_loss", min_delta=0.1)
+    assert stop.is_improvement(0.5, None) and stop.is_improvement(0.5, 0.7)
+    assert not stop.is_improvement(0.65, 0.7)
+    plateau = ReduceLROnPlateau("val_accuracy", min_delta=0.0)
+    assert plateau.mode == "max" and plateau.is_improvement(0.9, 0.8)
+    assert stop.get_monitor_value({"val_loss": 2}) == 2.0
+    with pytest.raises(ValueError, match="EarlyStopping monitors 'val_loss', which is not in"):
+        stop.check_log_keys(["loss", "lr"])
+
+
+def test_callbacks_change_the_rate_through_the_optimizer():
+    opt = hg.optimizers.SGD(0.1)
+    calls = []
+    real = opt.set_learning_rate
+    opt.set_learning_rate = lambda rate, persistent=True: (
+        calls.append((rate, persistent)),
+        real(rate, persistent=persistent),
+    )
+    X, y = _data(n=20)
+    model = _model(opt)
+    halve = LearningRateScheduler(lambda epoch, lr: lr / 2)
+    model.fit(X, y, epochs=2, batch_size=10, verbose=0, callbacks=[halve])
+    assert calls == [(0.05, True), (0.025, True)]
+    assert opt.learning_rate == opt.current_learning_rate == 0.025

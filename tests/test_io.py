@@ -326,3 +326,37 @@ def test_model_checkpoint_errors(tmp_path):
     watch = hg.callbacks.ModelCheckpoint(tmp_path / "b.hgz", save_best_only=True)
     with pytest.raises(ValueError, match="val_loss"):
         _mlp().fit(X, y, epochs=1, verbose=0, callbacks=[watch])
+
+
+# ------------------------------------------------------------------------ the registry
+class Doubling(hg.layers.Layer):
+    """A layer of the user's own, registered so that saved models can rebuild it."""
+
+    def forward(self, x, training=False):
+        return 2 * x
+
+    def backward(self, dy):
+        return 2 * dy
+
+
+def test_a_registered_layer_of_your_own_saves_and_loads(tmp_path):
+    hg.saving.register_layer(Doubling)
+    hg.saving.register_layer(Doubling)  # again: a no-op
+    model = hg.Sequential([Doubling(input_dim=2), hg.layers.Dense(2, "softmax")], seed=0)
+    model.compile("categorical_crossentropy", "sgd")
+    model.save(tmp_path / "m.hgz")
+    loaded = hg.load_model(tmp_path / "m.hgz")
+    assert type(loaded.layers[0]) is Doubling
+    np.testing.assert_array_equal(loaded.predict(np.ones((1, 2))), model.predict(np.ones((1, 2))))
+
+
+def test_only_registered_classes_are_created():
+    class Unregistered(hg.layers.Layer):
+        pass
+
+    with pytest.raises(ValueError, match="unknown layer class 'Unregistered'.*register_layer"):
+        hg.saving.layer_from_config({"class_name": "Unregistered", "config": {}})
+    hg.saving.register_layer(Doubling)
+    with pytest.raises(ValueError, match="'Doubling' is already registered"):
+        hg.saving.register_layer(type("Doubling", (hg.layers.Layer,), {}))
+    assert "Dense" in hg.saving.registered_layers()

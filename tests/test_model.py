@@ -273,3 +273,47 @@ def test_divergence_stops_and_keeps_the_last_finite_weights():
     assert all(np.isfinite(w).all() for w in model.get_weights())
     assert _same(model.get_weights(), recorder.weights[-1])
     assert np.isfinite(history.history["loss"]).all()
+
+
+# ------------------------------------------------------------------ explicit contracts
+def test_build_takes_the_keras_form_with_a_none_batch_axis():
+    model = hg.Sequential([hg.layers.Dense(3), hg.layers.Dense(2, "softmax")], seed=0)
+    model.build((None, 5))
+    assert model.input_shape == (5,) and model.layers[0].params["W"].shape == (5, 3)
+    layer = hg.layers.Conv2D(4, 3)
+    layer.build((None, 1, 8, 8))
+    assert layer.input_shape == (1, 8, 8)
+    same = hg.Sequential([hg.layers.Dense(3), hg.layers.Dense(2, "softmax")], seed=0)
+    same.build([5])
+    _same(model.get_weights(), same.get_weights())
+
+
+@pytest.mark.parametrize(
+    "shape, error",
+    [((5, None), TypeError), (("a",), TypeError), (None, TypeError), ((None, 0), ValueError)],
+)
+def test_build_refuses_other_shapes_naming_the_layer(shape, error):
+    layer = hg.layers.Dense(3, name="hidden")
+    with pytest.raises(error, match=r"layer 'hidden' was given input shape .* None batch axis"):
+        layer.build(shape)
+    with pytest.raises(error, match="model 'sequential' was given input shape"):
+        hg.Sequential([hg.layers.Dense(3)]).build(shape)
+
+
+def test_the_keras_and_the_old_names_keep_working():
+    import handgrad.diagnostics
+    import handgrad.gradcheck
+    import handgrad.io
+    import handgrad.lr_finder
+    import handgrad.model
+    import handgrad.onnx_export
+
+    assert hg.models.Sequential is hg.Sequential is handgrad.model.Sequential
+    assert hg.models.load_model is hg.load_model is handgrad.io.load_model
+    assert handgrad.model.DivergenceWarning is hg.DivergenceWarning
+    assert handgrad.onnx_export.export_onnx is hg.export_onnx
+    assert handgrad.lr_finder.find_learning_rate is hg.tools.lr_finder.find_learning_rate
+    assert handgrad.diagnostics.diagnose is hg.tools.diagnostics.diagnose
+    assert handgrad.gradcheck.check_model is hg.tools.gradcheck.check_model
+    assert hg._validation.check_finite is hg.validation.check_finite
+    assert handgrad.io.atomic_write is not None and hg.callbacks.EarlyStopping is not None

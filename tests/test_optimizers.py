@@ -434,3 +434,51 @@ def test_names_give_default_settings():
         "momentum": 0.0,
         "nesterov": False,
     }
+
+
+# ------------------------------------------------------------------ explicit contracts
+def test_set_learning_rate_on_a_float_rate():
+    opt = optimizers.SGD(0.1)
+    opt.set_learning_rate(0.05, persistent=False)  # this epoch only
+    assert (opt.learning_rate, opt.current_learning_rate) == (0.1, 0.05)
+    assert opt.begin_epoch(2) == 0.1
+    opt.set_learning_rate(0.02)  # from now on
+    assert (opt.learning_rate, opt.current_learning_rate, opt.begin_epoch(3)) == (0.02, 0.02, 0.02)
+
+
+def test_set_learning_rate_on_a_schedule_scales_it():
+    opt = optimizers.SGD(schedules.ExponentialDecay(1.0, base=0.5))
+    assert opt.begin_epoch(1) == 0.5
+    opt.set_learning_rate(0.25)  # persistent: every later epoch is halved as well
+    assert opt.lr_multiplier == 0.5 and opt.begin_epoch(2) == 0.125
+    opt.set_learning_rate(1.0, persistent=False)
+    assert opt.lr_multiplier == 0.5 and opt.begin_epoch(3) == 0.0625
+
+
+def test_bind_keeps_state_that_fits_and_resets_state_that_does_not():
+    opt = optimizers.Adam(0.1)
+    p, g = np.zeros(4), np.ones(4)
+    opt.step([(p, g)])
+    opt.bind([(p, g)])
+    assert opt.iterations == 1 and opt.state["m"][0].shape == (4,)
+    opt.bind([(np.zeros(5), np.ones(5))])  # another model: start afresh
+    assert opt.iterations == 0 and opt.state == {}
+    opt.bind([(np.zeros(5), np.ones(5))])  # nothing to reset
+    assert opt.state == {}
+
+
+def test_a_model_binds_its_optimizer_before_training():
+    opt = optimizers.Momentum(0.1)
+    first = hg.Sequential([hg.layers.Dense(2, "softmax", input_dim=3)], seed=0)
+    first.compile("categorical_crossentropy", opt)
+    first.train_on_batch(np.eye(3), [0, 1, 1])
+    second = hg.Sequential([hg.layers.Dense(2, "softmax", input_dim=4)], seed=0)
+    second.compile("categorical_crossentropy", opt)  # state shaped for 8 parameters, not 10
+    second.train_on_batch(np.eye(4), [0, 1, 1, 0])
+    assert opt.iterations == 1 and opt.state["velocity"][0].shape == (10,)
+
+
+def test_get_class_names_the_known_optimizers():
+    assert optimizers.get_class("ADAM") is optimizers.Adam
+    with pytest.raises(ValueError, match="expected one of: adam, momentum, rmsprop, sgd"):
+        optimizers.get_class("nadam")

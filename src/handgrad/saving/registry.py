@@ -7,13 +7,13 @@ subclasses: loading a file can only create the classes listed here.
 
 >>> import handgrad as hg
 >>> @hg.saving.register_layer
-... class Doubling(hg.layers.Layer):
+... class Tripling(hg.layers.Layer):
 ...     def forward(self, x, training=False):
-...         return 2 * x
->>> hg.saving.get_layer_class("Doubling") is Doubling
+...         return 3 * x
+>>> hg.saving.get_layer_class("Tripling") is Tripling
 True
->>> type(hg.saving.layer_from_config({"class_name": "Doubling", "config": {}})).__name__
-'Doubling'
+>>> type(hg.saving.layer_from_config({"class_name": "Tripling", "config": {}})).__name__
+'Tripling'
 """
 
 from __future__ import annotations

@@ -110,6 +110,18 @@ class TrainingSession:
         self._regularized: list = []
         self._constrained: list = []
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the model only: the flat views do not survive pickling, ``prepare`` remakes them.
+
+        (NumPy pickles a view as a copy, so after loading, the layers' arrays would no longer
+        be views of ``params``; a step without ``prepare`` then fails instead of training an
+        orphan array.)
+        """
+        return {"model": self.model}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["model"])
+
     # ----------------------------------------------------------------- preparing
     def prepare(self) -> None:
         """Cache what the hot loop needs; call after ``compile`` and before stepping.
