@@ -50,8 +50,13 @@ best validation score are restored.
 
 ``random_state`` (an int, a ``RandomState`` or ``None``) becomes the model's seed, which drives
 the initialization, shuffling, dropout and the early-stopping split: the same int gives
-bit-identical results. Weights are initialized with handgrad's defaults (He normal for the ReLU
-family, Glorot uniform otherwise); scikit-learn uses Glorot uniform for all.
+bit-identical results. The network is :func:`handgrad.recipes.build_mlp` (the recipe of
+``handgrad train`` and ``handgrad tune``), so weights are initialized with handgrad's defaults (He
+normal for the ReLU family, Glorot uniform otherwise); scikit-learn uses Glorot uniform for all.
+
+Layout: ``params.py`` (the hyperparameters as one constraint table, and the optimizer they make),
+``estimator.py`` (what both estimators share: the training loop, the stopping rule, the fitted
+attributes), ``classifier.py`` and ``regressor.py``.
 """
 
 from ..validation import InvalidParameterError
