@@ -93,16 +93,16 @@ from typing import Any
 
 import numpy as np
 
-from ._split import stratified_indices
-from .callbacks import (
+from .._split import stratified_indices
+from ..callbacks import (
     Callback,
     _check_monitor,
     _check_monitor_logged,
     _monitor_value,
     _resolve_mode,
 )
-from .io import atomic_write
-from .model import DivergenceWarning, Sequential
+from ..io import atomic_write
+from ..model import DivergenceWarning, Sequential
 
 __all__ = [
     "Choice",
@@ -444,7 +444,7 @@ _CLASS_LOSSES = ("categorical_crossentropy", "binary_crossentropy")
 
 
 def _optimizer(name: str, learning_rate: float, momentum: float):
-    from . import optimizers
+    from .. import optimizers
 
     if name == "sgd":
         return optimizers.SGD(learning_rate, momentum=momentum)
@@ -486,7 +486,7 @@ def build_mlp(
     beta=momentum or 0.9)``), ``"rmsprop"`` or ``"adam"``. Classification losses also
     compute ``accuracy``.
     """
-    from . import layers, regularizers
+    from .. import layers, regularizers
 
     if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
         hidden = [hidden]  # one hidden layer, as in the template and scikit-learn
@@ -1011,7 +1011,7 @@ def _check_positive(value: Any, argument: str, allow_none: bool = False) -> int 
 
 
 def _check_array(value: Any, argument: str) -> np.ndarray:
-    from ._validation import as_real_array, check_finite
+    from .._validation import as_real_array, check_finite
 
     arr = as_real_array(value, argument)
     check_finite(arr, argument)
@@ -1385,13 +1385,13 @@ class BaseSearch:
 
     def plot_history(self, **kwargs: Any):
         """Score by trial and best so far: :func:`handgrad.plotting.plot_search_history`."""
-        from .plotting import plot_search_history
+        from ..plotting import plot_search_history
 
         return plot_search_history(self, **kwargs)
 
     def plot_params(self, **kwargs: Any):
         """Score against each parameter: :func:`handgrad.plotting.plot_search_params`."""
-        from .plotting import plot_search_params
+        from ..plotting import plot_search_params
 
         return plot_search_params(self, **kwargs)
 

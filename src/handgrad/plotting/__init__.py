@@ -43,9 +43,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import activations as _activations
-from . import metrics as _metrics
-from ._validation import as_real_array
+from .. import activations as _activations
+from .. import metrics as _metrics
+from .._validation import as_real_array
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
