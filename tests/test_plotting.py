@@ -13,6 +13,7 @@ import pytest
 
 import handgrad as hg
 from handgrad import plotting
+from handgrad.plotting import _figure
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")  # files only: never open windows, even on a desktop
@@ -79,11 +80,11 @@ def test_display_detection_and_user_backend_choice(monkeypatch):
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    assert not plotting._has_display()
+    assert not _figure.has_display()
     monkeypatch.setenv("DISPLAY", ":0")
-    assert plotting._has_display()
+    assert _figure.has_display()
     monkeypatch.setenv("MPLBACKEND", "svg")
-    assert not plotting._backend_is_automatic(matplotlib)
+    assert not _figure.backend_is_automatic(matplotlib)
 
 
 # ----------------------------------------------------------------------------- saving
@@ -91,9 +92,9 @@ def test_save_creates_folders_and_rejects_unknown_suffix(tmp_path):
     fig = plotting.plot_cost_curves({"a": [3.0, 2.0, 1.0]}, path=tmp_path / "out" / "cost")
     assert (tmp_path / "out" / "cost").read_bytes()[:8] == PNG_MAGIC
     with pytest.raises(ValueError, match=r"suffix '\.xyz'"):
-        plotting._finish(fig, tmp_path / "cost.xyz")
+        _figure.finish(fig, tmp_path / "cost.xyz")
     with pytest.raises(TypeError, match="path must be a str"):
-        plotting._finish(fig, 3)
+        _figure.finish(fig, 3)
 
 
 def test_failed_save_leaves_previous_file_and_no_temporary(tmp_path, monkeypatch):
@@ -106,7 +107,7 @@ def test_failed_save_leaves_previous_file_and_no_temporary(tmp_path, monkeypatch
 
     monkeypatch.setattr(fig, "savefig", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        plotting._finish(fig, target)
+        _figure.finish(fig, target)
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["cost.png"]
 
@@ -448,7 +449,7 @@ def test_digits_titles_with_labels_and_predictions(tmp_path):
     fig = plotting.plot_digits(X, y, predictions=pred, n=25, path=tmp_path / "digits.png")
     assert len([a for a in fig.axes if a.images]) == 25
     assert [a.get_title() for a in fig.axes[:3]] == ["0 -> 0", "1 -> 7", "2 -> 2"]
-    assert fig.axes[1].title.get_color() == plotting._WRONG
+    assert fig.axes[1].title.get_color() == _figure.WRONG
     assert_png(tmp_path / "digits.png")
     fig = plotting.plot_digits(X, y, n=3, class_names=[f"c{i}" for i in range(10)])
     assert [a.get_title() for a in fig.axes] == ["c0", "c1", "c2"]

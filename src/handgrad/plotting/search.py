@@ -1,0 +1,207 @@
+"""Hyperparameter search plots: each trial's score by trial number and against its parameters."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._figure import WRONG, PathLike, figure_axes, finish, panel_grid, pyplot
+from ._inputs import check_positive_int
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_search_history", "plot_search_params"]
+
+
+_SEARCH_STYLES = {  # state -> (marker, color, label)
+    "complete": ("o", "tab:blue", "complete"),
+    "diverged": ("v", WRONG, "diverged"),
+    "pruned": ("x", "tab:gray", "pruned"),
+}
+
+
+def _search_results(search: Any, mode: str | None) -> tuple[list[Mapping], str, str, Mapping]:
+    """Rows, monitor name, mode and space of a search object (or of a list of result rows)."""
+    rows = getattr(search, "results_", search)
+    if isinstance(rows, (str, Mapping)) or not isinstance(rows, Sequence):
+        raise TypeError(
+            "search must be a GridSearch / RandomSearch / BayesianSearch or a list of result "
+            f"rows (dicts), got {type(search).__name__}"
+        )
+    if not rows:
+        raise ValueError("the search has no results yet; call search() first")
+    for i, row in enumerate(rows):
+        if not isinstance(row, Mapping) or not {"number", "state", "score", "params"} <= set(row):
+            raise ValueError(
+                f"results[{i}] must be a dict with number, state, score and params, got {row!r}"
+            )
+    mode = getattr(search, "mode_", None) if mode is None else mode
+    if mode not in ("min", "max"):
+        raise ValueError(f"mode must be 'min' or 'max' (lower or higher is better), got {mode!r}")
+    monitor = getattr(search, "monitor_", "score")
+    return sorted(rows, key=lambda r: r["number"]), monitor, mode, getattr(search, "space", {})
+
+
+def _search_best(rows: Sequence[Mapping], mode: str) -> Mapping | None:
+    best = None
+    for row in rows:
+        if row["state"] == "pruned" or row["score"] is None:
+            continue
+        if best is None or (
+            row["score"] > best["score"] if mode == "max" else row["score"] < best["score"]
+        ):
+            best = row
+    return best
+
+
+def plot_search_history(
+    search: Any,
+    *,
+    mode: str | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+    path: PathLike | None = None,
+) -> Figure:
+    """Each trial's score in trial order, marked by state, with the best score so far.
+
+    Parameters
+    ----------
+    search : GridSearch, RandomSearch, BayesianSearch or list of dict
+        A search after ``search()`` (its ``results_``, ``monitor_`` and ``mode_`` are used),
+        or result rows with ``number``, ``state``, ``score`` and ``params``.
+    mode : {"min", "max"}, optional
+        Whether lower or higher scores are better; taken from the search when omitted.
+    title : str, optional
+    ax : matplotlib Axes, optional
+    path : str or PathLike, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Complete trials are dots, pruned ones grey crosses, diverged ones red triangles;
+        the step line is ``max`` (or ``min``) of the finished trials' scores up to each trial.
+    """
+    rows, monitor, mode, _ = _search_results(search, mode)
+    plt = pyplot()
+    fig, ax = figure_axes(plt, ax, (6.4, 4.2))
+    for state, (marker, color, label) in _SEARCH_STYLES.items():
+        points = [
+            (r["number"], r["score"])
+            for r in rows
+            if r["state"] == state and r["score"] is not None
+        ]
+        if points:
+            x, y = zip(*points, strict=True)
+            ax.plot(x, y, marker, color=color, label=label, linestyle="none")
+    running, numbers, best = [], [], None
+    for row in rows:
+        if row["state"] != "pruned" and row["score"] is not None:
+            if best is None or (row["score"] > best if mode == "max" else row["score"] < best):
+                best = row["score"]
+        if best is not None:
+            numbers.append(row["number"])
+            running.append(best)
+    if running:
+        ax.step(numbers, running, where="post", color="black", linewidth=1.0, label="best so far")
+    winner = _search_best(rows, mode)
+    ax.set_xlabel("trial")
+    ax.set_ylabel(monitor)
+    if title is None and winner is not None:
+        title = f"best {monitor} {winner['score']:.4g} (trial {winner['number']})"
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    ax.grid(True, alpha=0.3)
+    return finish(fig, path)
+
+
+def _param_label(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def plot_search_params(
+    search: Any,
+    params: Sequence[str] | None = None,
+    *,
+    mode: str | None = None,
+    ncols: int = 3,
+    title: str | None = None,
+    path: PathLike | None = None,
+) -> Figure:
+    """One panel per parameter: each trial's score against the value it tried.
+
+    Numeric parameters get a numeric axis (logarithmic for ``log=True`` ranges of the
+    search's space); choices of other values (strings, lists such as hidden layer sizes) get
+    one tick per value. Pruned trials are grey crosses, the best trial a red star.
+
+    Parameters
+    ----------
+    search : GridSearch, RandomSearch, BayesianSearch or list of dict
+        As for :func:`plot_search_history`.
+    params : sequence of str, optional
+        The parameters to draw (default: all of them, in the space's order).
+    mode : {"min", "max"}, optional
+    ncols : int
+        Panels per row.
+    title : str, optional
+    path : str or PathLike, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    rows, monitor, mode, space = _search_results(search, mode)
+    ncols = check_positive_int(ncols, "ncols")
+    known = list(space) or list(rows[0]["params"])
+    if params is None:
+        params = known
+    elif isinstance(params, str) or not isinstance(params, Sequence) or not params:
+        raise TypeError(f"params must be a non-empty list of parameter names, got {params!r}")
+    missing = [p for p in params if p not in known]
+    if missing:
+        raise ValueError(f"unknown parameter(s) {missing}; the search has: {', '.join(known)}")
+    scored = [r for r in rows if r["score"] is not None]
+    winner = _search_best(rows, mode)
+    plt = pyplot()
+    fig, axes = panel_grid(plt, len(params), ncols, (4.0, 3.2))
+    for ax, name in zip(axes, params, strict=True):
+        values = [r["params"].get(name) for r in scored]
+        numeric = all(
+            isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in values
+        )
+        if numeric:
+            position = {i: float(v) for i, v in enumerate(values)}
+            if getattr(space.get(name), "log", False):
+                ax.set_xscale("log")
+        else:
+            labels = list(dict.fromkeys(_param_label(v) for v in values))
+            position = {i: labels.index(_param_label(v)) for i, v in enumerate(values)}
+            ax.set_xticks(range(len(labels)), labels, rotation=30 if len(labels) > 3 else 0)
+            ax.set_xlim(-0.5, len(labels) - 0.5)
+        for state, (marker, color, label) in _SEARCH_STYLES.items():
+            idx = [i for i, r in enumerate(scored) if r["state"] == state]
+            if idx:
+                ax.plot(
+                    [position[i] for i in idx],
+                    [scored[i]["score"] for i in idx],
+                    marker,
+                    color=color,
+                    label=label,
+                    linestyle="none",
+                    alpha=0.8,
+                )
+        if winner is not None and winner in scored:
+            i = scored.index(winner)
+            ax.plot([position[i]], [winner["score"]], "*", color=WRONG, markersize=14, label="best")
+        ax.set_xlabel(name)
+        ax.set_ylabel(monitor)
+        ax.grid(True, alpha=0.3)
+    axes[0].legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    return finish(fig, path)
