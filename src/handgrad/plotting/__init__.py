@@ -46,7 +46,7 @@ from .images import (
     plot_weight_images,
 )
 from .lr import plot_lr_finder
-from .search import plot_search_history, plot_search_params
+from .search import SearchTrials, plot_search_history, plot_search_params
 
 __all__ = [
     "plot_cost_curves",
@@ -60,6 +60,7 @@ __all__ = [
     "plot_lr_finder",
     "plot_search_history",
     "plot_search_params",
+    "SearchTrials",
     "KNOWN_IMAGE_SHAPES",
     "PathLike",
 ]

@@ -1,4 +1,9 @@
-"""The learning-rate finder's curve: loss against learning rate, with the suggested rate."""
+"""The learning-rate finder's curve: loss against learning rate, with the suggested rate.
+
+:func:`plot_lr_finder` takes two sequences, or one result that has ``rates`` and ``losses``
+and optionally ``suggestion``, as attributes (``handgrad.lr_finder.LRFinderResult``) or as
+dict keys; it reads nothing else from it.
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,29 @@
-"""Hyperparameter search plots: each trial's score by trial number and against its parameters."""
+"""Hyperparameter search plots: each trial's score by trial number and against its parameters.
+
+The plots read plain data, never a search object's attributes: a :class:`SearchTrials`, a
+list of trial records, or any object with a ``search_trials()`` method that returns a
+:class:`SearchTrials` (handgrad's ``GridSearch``, ``RandomSearch`` and ``BayesianSearch``
+have one).
+
+Examples
+--------
+>>> trials = [{"number": 0, "state": "complete", "score": 0.9, "params": {"lr": 0.1}},
+...           {"number": 1, "state": "pruned", "score": 0.6, "params": {"lr": 1e-4}},
+...           {"number": 2, "state": "complete", "score": 0.95, "params": {"lr": 0.01}}]
+>>> data = SearchTrials(trials, monitor="val_accuracy", mode="max", log_params={"lr"})
+>>> fig = plot_search_history(data)
+>>> fig.axes[0].get_title()
+'best val_accuracy 0.95 (trial 2)'
+>>> fig = plot_search_params(data)
+>>> fig.axes[0].get_xscale(), fig.axes[0].get_xlabel()
+('log', 'lr')
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,9 +35,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_search_history", "plot_search_params"]
+__all__ = ["SearchTrials", "plot_search_history", "plot_search_params"]
 
-
+_RECORD_KEYS = {"number", "state", "score", "params"}
 _SEARCH_STYLES = {  # state -> (marker, color, label)
     "complete": ("o", "tab:blue", "complete"),
     "diverged": ("v", WRONG, "diverged"),
@@ -25,26 +45,69 @@ _SEARCH_STYLES = {  # state -> (marker, color, label)
 }
 
 
-def _search_results(search: Any, mode: str | None) -> tuple[list[Mapping], str, str, Mapping]:
-    """Rows, monitor name, mode and space of a search object (or of a list of result rows)."""
-    rows = getattr(search, "results_", search)
-    if isinstance(rows, (str, Mapping)) or not isinstance(rows, Sequence):
+@dataclass(frozen=True)
+class SearchTrials:
+    """A hyperparameter search's trials as plain data: what the search plots draw.
+
+    Parameters
+    ----------
+    trials : sequence of dict
+        One record per trial: ``number`` (int), ``state`` (``"complete"``, ``"pruned"`` or
+        ``"diverged"``), ``score`` (a float, or None when no epoch gave a finite value) and
+        ``params`` (the values tried, by name); other keys are ignored.
+    monitor : str
+        What the score is, e.g. ``"val_loss"`` (the y axis label).
+    mode : {"min", "max"}, optional
+        Whether lower or higher scores are better (a plot's ``mode=`` may give it instead).
+    params : sequence of str
+        The parameter names, in order; default the first record's.
+    log_params : collection of str
+        The parameters drawn on a logarithmic axis (a search's ``log=True`` ranges).
+    """
+
+    trials: Sequence[Mapping[str, Any]]
+    monitor: str = "score"
+    mode: str | None = None
+    params: Sequence[str] = ()
+    log_params: Collection[str] = frozenset()
+
+
+def _search_trials(search: Any) -> SearchTrials:
+    if isinstance(search, SearchTrials):
+        return search
+    to_trials = getattr(search, "search_trials", None)
+    if callable(to_trials):
+        trials = to_trials()  # a search without results says so here
+        if not isinstance(trials, SearchTrials):
+            raise TypeError(
+                f"{type(search).__name__}.search_trials() must return a SearchTrials, got "
+                f"{type(trials).__name__}"
+            )
+        return trials
+    if isinstance(search, (str, Mapping)) or not isinstance(search, Sequence):
         raise TypeError(
-            "search must be a GridSearch / RandomSearch / BayesianSearch or a list of result "
-            f"rows (dicts), got {type(search).__name__}"
+            "search must be a search with a search_trials() method (GridSearch, RandomSearch, "
+            f"BayesianSearch), a SearchTrials or a list of trial records (dicts), got "
+            f"{type(search).__name__}"
         )
+    return SearchTrials(search)
+
+
+def _search_results(search: Any, mode: str | None) -> tuple[list[Mapping], SearchTrials, str]:
+    """The trial records sorted by number, the plain data they came in, and the mode."""
+    data = _search_trials(search)
+    rows = data.trials
     if not rows:
         raise ValueError("the search has no results yet; call search() first")
     for i, row in enumerate(rows):
-        if not isinstance(row, Mapping) or not {"number", "state", "score", "params"} <= set(row):
+        if not isinstance(row, Mapping) or not _RECORD_KEYS <= set(row):
             raise ValueError(
                 f"results[{i}] must be a dict with number, state, score and params, got {row!r}"
             )
-    mode = getattr(search, "mode_", None) if mode is None else mode
+    mode = data.mode if mode is None else mode
     if mode not in ("min", "max"):
         raise ValueError(f"mode must be 'min' or 'max' (lower or higher is better), got {mode!r}")
-    monitor = getattr(search, "monitor_", "score")
-    return sorted(rows, key=lambda r: r["number"]), monitor, mode, getattr(search, "space", {})
+    return sorted(rows, key=lambda r: r["number"]), data, mode
 
 
 def _search_best(rows: Sequence[Mapping], mode: str) -> Mapping | None:
@@ -71,9 +134,10 @@ def plot_search_history(
 
     Parameters
     ----------
-    search : GridSearch, RandomSearch, BayesianSearch or list of dict
-        A search after ``search()`` (its ``results_``, ``monitor_`` and ``mode_`` are used),
-        or result rows with ``number``, ``state``, ``score`` and ``params``.
+    search : GridSearch, RandomSearch, BayesianSearch, SearchTrials or list of dict
+        A search after ``search()`` (anything with a ``search_trials()`` method), its
+        :class:`SearchTrials`, or trial records with ``number``, ``state``, ``score`` and
+        ``params`` (the y axis is then labelled ``score``).
     mode : {"min", "max"}, optional
         Whether lower or higher scores are better; taken from the search when omitted.
     title : str, optional
@@ -86,7 +150,8 @@ def plot_search_history(
         Complete trials are dots, pruned ones grey crosses, diverged ones red triangles;
         the step line is ``max`` (or ``min``) of the finished trials' scores up to each trial.
     """
-    rows, monitor, mode, _ = _search_results(search, mode)
+    rows, data, mode = _search_results(search, mode)
+    monitor = data.monitor
     plt = pyplot()
     fig, ax = figure_axes(plt, ax, (6.4, 4.2))
     for state, (marker, color, label) in _SEARCH_STYLES.items():
@@ -135,16 +200,17 @@ def plot_search_params(
 ) -> Figure:
     """One panel per parameter: each trial's score against the value it tried.
 
-    Numeric parameters get a numeric axis (logarithmic for ``log=True`` ranges of the
-    search's space); choices of other values (strings, lists such as hidden layer sizes) get
-    one tick per value. Pruned trials are grey crosses, the best trial a red star.
+    Numeric parameters get a numeric axis (logarithmic for the ``log_params`` of
+    :class:`SearchTrials`: a search's ``log=True`` ranges); choices of other values (strings,
+    lists such as hidden layer sizes) get one tick per value. Pruned trials are grey crosses,
+    the best trial a red star.
 
     Parameters
     ----------
-    search : GridSearch, RandomSearch, BayesianSearch or list of dict
+    search : GridSearch, RandomSearch, BayesianSearch, SearchTrials or list of dict
         As for :func:`plot_search_history`.
     params : sequence of str, optional
-        The parameters to draw (default: all of them, in the space's order).
+        The parameters to draw (default: all of them, in the search space's order).
     mode : {"min", "max"}, optional
     ncols : int
         Panels per row.
@@ -155,9 +221,10 @@ def plot_search_params(
     -------
     matplotlib.figure.Figure
     """
-    rows, monitor, mode, space = _search_results(search, mode)
+    rows, data, mode = _search_results(search, mode)
+    monitor = data.monitor
     ncols = check_positive_int(ncols, "ncols")
-    known = list(space) or list(rows[0]["params"])
+    known = list(data.params) or list(rows[0]["params"])
     if params is None:
         params = known
     elif isinstance(params, str) or not isinstance(params, Sequence) or not params:
@@ -176,7 +243,7 @@ def plot_search_params(
         )
         if numeric:
             position = {i: float(v) for i, v in enumerate(values)}
-            if getattr(space.get(name), "log", False):
+            if name in data.log_params:
                 ax.set_xscale("log")
         else:
             labels = list(dict.fromkeys(_param_label(v) for v in values))

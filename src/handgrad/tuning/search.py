@@ -23,6 +23,7 @@ import numpy as np
 from ..callbacks import _check_monitor, _resolve_mode  # TODO(arch): public API
 from ..io import atomic_write
 from ..model import Sequential
+from ..plotting import SearchTrials, plot_search_history, plot_search_params
 from ._checks import check_positive, check_seed, require
 from .builders import TEMPLATE_DEFAULTS, check_template, template_builder
 from .data import TrialData, prepare_data
@@ -285,17 +286,24 @@ class BaseSearch:
             print_fn(text)
         return text
 
+    # ----------------------------------------------------------------------------- plots
+    def search_trials(self) -> SearchTrials:
+        """The trials as plain data, what :mod:`handgrad.plotting`'s search plots draw."""
+        return SearchTrials(
+            trials=self._rows(),
+            monitor=self.monitor_,
+            mode=self.mode_,
+            params=tuple(self.space),
+            log_params=frozenset(name for name, dim in self.space.items() if dim.log),
+        )
+
     def plot_history(self, **kwargs: Any):
         """Score by trial and best so far: :func:`handgrad.plotting.plot_search_history`."""
-        from ..plotting import plot_search_history
-
-        return plot_search_history(self, **kwargs)
+        return plot_search_history(self.search_trials(), **kwargs)
 
     def plot_params(self, **kwargs: Any):
         """Score against each parameter: :func:`handgrad.plotting.plot_search_params`."""
-        from ..plotting import plot_search_params
-
-        return plot_search_params(self, **kwargs)
+        return plot_search_params(self.search_trials(), **kwargs)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(space={list(self.space)}, seed={self.seed})"
