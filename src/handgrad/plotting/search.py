@@ -110,16 +110,20 @@ def _search_results(search: Any, mode: str | None) -> tuple[list[Mapping], Searc
     return sorted(rows, key=lambda r: r["number"]), data, mode
 
 
-def _search_best(rows: Sequence[Mapping], mode: str) -> Mapping | None:
-    best = None
+def _best_so_far(rows: Sequence[Mapping], mode: str) -> list[Mapping | None]:
+    """For each trial, in order, the best finished (not pruned, scored) trial up to it.
+
+    None before the first one; on ties the earlier trial stays the best.
+    """
+    best, leaders = None, []
     for row in rows:
-        if row["state"] == "pruned" or row["score"] is None:
-            continue
-        if best is None or (
-            row["score"] > best["score"] if mode == "max" else row["score"] < best["score"]
-        ):
-            best = row
-    return best
+        if row["state"] != "pruned" and row["score"] is not None:
+            if best is None or (
+                row["score"] > best["score"] if mode == "max" else row["score"] < best["score"]
+            ):
+                best = row
+        leaders.append(best)
+    return leaders
 
 
 def plot_search_history(
@@ -163,17 +167,12 @@ def plot_search_history(
         if points:
             x, y = zip(*points, strict=True)
             ax.plot(x, y, marker, color=color, label=label, linestyle="none")
-    running, numbers, best = [], [], None
-    for row in rows:
-        if row["state"] != "pruned" and row["score"] is not None:
-            if best is None or (row["score"] > best if mode == "max" else row["score"] < best):
-                best = row["score"]
-        if best is not None:
-            numbers.append(row["number"])
-            running.append(best)
-    if running:
+    leaders = _best_so_far(rows, mode)
+    steps = [(r["number"], best["score"]) for r, best in zip(rows, leaders, strict=True) if best]
+    if steps:
+        numbers, running = zip(*steps, strict=True)
         ax.step(numbers, running, where="post", color="black", linewidth=1.0, label="best so far")
-    winner = _search_best(rows, mode)
+    winner = leaders[-1]
     ax.set_xlabel("trial")
     ax.set_ylabel(monitor)
     if title is None and winner is not None:
@@ -233,7 +232,7 @@ def plot_search_params(
     if missing:
         raise ValueError(f"unknown parameter(s) {missing}; the search has: {', '.join(known)}")
     scored = [r for r in rows if r["score"] is not None]
-    winner = _search_best(rows, mode)
+    winner = _best_so_far(rows, mode)[-1]
     plt = pyplot()
     fig, axes = panel_grid(plt, len(params), ncols, (4.0, 3.2))
     for ax, name in zip(axes, params, strict=True):

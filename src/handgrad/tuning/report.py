@@ -28,9 +28,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from .storage import ROW_KEYS
+
 __all__ = ["flat_rows", "cell", "csv_text", "summary_table"]
 
-_ROW_COLUMNS = ("number", "state", "score", "best_epoch", "epochs", "seconds", "seed")
+_ROW_COLUMNS = tuple(k for k in ROW_KEYS if k not in ("params", "curve"))
 
 
 def flat_rows(rows: Sequence[dict], names: Sequence[str]) -> list[dict[str, Any]]:

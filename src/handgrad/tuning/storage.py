@@ -29,6 +29,7 @@ __all__ = [
 
 STORAGE_FORMAT = "handgrad-search"
 STORAGE_VERSION = 1
+#: The keys of a trial's row, in order (see :mod:`.runner`); a stored row must have them all.
 ROW_KEYS = (
     "number",
     "state",
