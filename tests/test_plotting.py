@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import doctest
+import importlib
 import os
 import subprocess
 import sys
@@ -634,3 +636,10 @@ def test_plotting_imports_neither_tuning_nor_the_lr_finder():
     assert imported, "no imports found: wrong folder?"
     for name in imported:
         assert not any(part in ("tuning", "lr_finder", "tools") for part in name.split(".")), name
+
+
+@pytest.mark.parametrize("name", ["curves", "boundaries", "images", "lr", "search"])
+def test_docstring_examples_run(name):
+    module = importlib.import_module(f"handgrad.plotting.{name}")
+    result = doctest.testmod(module, raise_on_error=False)
+    assert result.attempted > 0 and result.failed == 0

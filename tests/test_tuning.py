@@ -4,6 +4,8 @@ resume from storage, the results table, plots and ``handgrad tune``."""
 from __future__ import annotations
 
 import csv
+import doctest
+import importlib
 import json
 import subprocess
 import sys
@@ -616,6 +618,17 @@ def test_every_old_public_name_still_imports():
     for name in OLD_PUBLIC_NAMES:
         assert getattr(hg.tuning, name) is getattr(tuning, name)
     assert set(tuning.__all__) <= set(OLD_PUBLIC_NAMES)
+
+
+@pytest.mark.parametrize(
+    "name", ["space", "builders", "data", "pruning", "storage", "search", "bayesian", "report"]
+)
+def test_docstring_examples_run(name):
+    if name == "bayesian":
+        pytest.importorskip("optuna")
+    module = importlib.import_module(f"handgrad.tuning.{name}")
+    result = doctest.testmod(module, raise_on_error=False)
+    assert result.attempted > 0 and result.failed == 0
 
 
 # ------------------------------------------------------------------------------------ CLI

@@ -232,6 +232,14 @@ def plot_misclassified(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).random((4, 64))
+    >>> fig = plot_misclassified(X, [0, 1, 2, 3], [0, 2, 2, 0])
+    >>> [a.get_title() for a in fig.axes]
+    ['1 -> 2', '3 -> 0']
     """
     images = _as_images(X, image_shape, order)
     true, pred = as_labels(y_true, "y_true"), as_labels(y_pred, "y_pred")

@@ -157,6 +157,18 @@ class BayesianSearch(BaseSearch):
     With ``n_jobs=1`` the search is reproducible from its seed, across resumes too. With
     ``n_jobs > 1`` the proposals depend on which trials have finished when a worker asks
     (Optuna's constant liar treats the running ones as bad), so they vary from run to run.
+
+    Examples
+    --------
+    >>> import handgrad as hg
+    >>> from handgrad.tuning import BayesianSearch, FloatRange
+    >>> (X, y), _ = hg.datasets.moons(n_samples=200)
+    >>> search = BayesianSearch({"hidden": [8], "activation": "tanh"},
+    ...                         {"learning_rate": FloatRange(1e-2, 1e-1, log=True)},
+    ...                         n_startup_trials=2, pruner=None)
+    >>> search = search.search(X, y, epochs=15, n_trials=4, monitor="val_accuracy")
+    >>> len(search.study_.trials), search.best_score_ > 0.8
+    (4, True)
     """
 
     strategy = "bayes"

@@ -90,6 +90,14 @@ def build_mlp(
     ``"sgd"`` (``SGD(learning_rate, momentum)``), ``"momentum"`` (``Momentum(learning_rate,
     beta=momentum or 0.9)``), ``"rmsprop"`` or ``"adam"``. Classification losses also
     compute ``accuracy``.
+
+    Examples
+    --------
+    >>> model = build_mlp(4, 3, hidden=[16, 8], dropout=0.2)
+    >>> [type(layer).__name__ for layer in model.layers]
+    ['Dense', 'Dropout', 'Dense', 'Dropout', 'Dense']
+    >>> model.layers[-1].units, type(model.optimizer).__name__
+    (3, 'Adam')
     """
 
     if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
@@ -152,7 +160,18 @@ class Targets:
 
 
 class TemplateBuilder:
-    """``build(params, seed)`` for a template: template settings overridden by the params."""
+    """``build(params, seed)`` for a template: template settings overridden by the params.
+
+    ``units`` / ``layers`` (when set) replace ``hidden`` by ``layers`` hidden layers of
+    ``units`` each; the output layer has one unit per class (integer labels) or target column.
+
+    Examples
+    --------
+    >>> build = TemplateBuilder({"hidden": [8]}, n_features=2, targets=Targets(1, 1, 3))
+    >>> model = build({"units": 4, "layers": 2}, seed=0)
+    >>> [layer.units for layer in model.layers]
+    [4, 4, 3]
+    """
 
     def __init__(self, template: dict[str, Any], n_features: int, targets: Targets) -> None:
         self.template = template

@@ -3,6 +3,13 @@
 ``prepare_data`` checks ``X`` and ``y`` once and holds out the validation rows: the given
 ``validation_data``, or a ``validation_split`` fraction of ``(X, y)``, stratified by class and
 drawn from ``default_rng([seed, 3])``, so every trial sees the same split.
+
+Examples
+--------
+>>> import numpy as np
+>>> data = prepare_data(np.ones((10, 2)), np.arange(10) % 2, None, 0.2, seed=0)
+>>> data.x.shape, data.x_val.shape, np.bincount(data.y_val).tolist()
+((8, 2), (2, 2), [1, 1])
 """
 
 from __future__ import annotations

@@ -50,6 +50,11 @@ class MedianPruner:
     monitored value so far is worse than the median of the values that at least
     ``n_startup_trials`` earlier trials had at epoch ``t``. So the first ``n_warmup_epochs``
     epochs of a trial, and the first ``n_startup_trials`` trials, always run.
+
+    Examples
+    --------
+    >>> MedianPruner(n_startup_trials=2).to_spec()
+    {'n_startup_trials': 2, 'n_warmup_epochs': 3}
     """
 
     n_startup_trials: int = 5

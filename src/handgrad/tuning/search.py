@@ -407,6 +407,19 @@ class RandomSearch(_IndexedSearch):
 
     Trial ``k`` draws from ``default_rng([seed, 1, k])``, so it gets the same parameters in any
     run, in any process and after a resume. ``storage`` is a JSON-lines file path.
+
+    Examples
+    --------
+    >>> import handgrad as hg
+    >>> from handgrad.tuning import RandomSearch, FloatRange
+    >>> (X, y), _ = hg.datasets.moons(n_samples=200)
+    >>> search = RandomSearch({"hidden": [8], "activation": "tanh"},
+    ...                       {"learning_rate": FloatRange(1e-2, 1e-1, log=True)}, seed=1)
+    >>> search = search.search(X, y, epochs=15, n_trials=3, monitor="val_accuracy")
+    >>> [row["state"] for row in search.results_], search.best_score_ > 0.8
+    (['complete', 'complete', 'complete'], True)
+    >>> sorted(search.best_params_)
+    ['learning_rate']
     """
 
     strategy = "random"

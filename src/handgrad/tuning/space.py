@@ -83,6 +83,11 @@ class Choice(Dimension):
 
     Values must be distinct JSON data; tuples are stored as lists (so a value read back from
     storage equals the one tried).
+
+    Examples
+    --------
+    >>> Choice([(64, 32), (32,)]).grid(3)
+    [[64, 32], [32]]
     """
 
     def __init__(self, values: Sequence[Any]) -> None:
@@ -120,7 +125,18 @@ class Choice(Dimension):
 
 
 class IntRange(Dimension):
-    """An integer in ``low, low + step, ..., high`` (log-uniform draws when ``log=True``)."""
+    """An integer in ``low, low + step, ..., high`` (log-uniform draws when ``log=True``).
+
+    A grid of ``points`` values spreads them evenly over the range (geometrically when
+    ``log``), rounded and without repeats; a range with fewer values gives all of them.
+
+    Examples
+    --------
+    >>> IntRange(8, 64, step=8).grid(10)
+    [8, 16, 24, 32, 40, 48, 56, 64]
+    >>> IntRange(1, 1000, log=True).grid(4)
+    [1, 10, 100, 1000]
+    """
 
     def __init__(self, low: int, high: int, step: int = 1, log: bool = False) -> None:
         self.low = check_int(low, "IntRange low")
@@ -171,7 +187,15 @@ class IntRange(Dimension):
 
 
 class FloatRange(Dimension):
-    """A real number in ``[low, high]``; ``log=True`` for learning rates and regularization."""
+    """A real number in ``[low, high]``; ``log=True`` for learning rates and regularization.
+
+    Examples
+    --------
+    >>> FloatRange(0.0, 0.5).grid(3)
+    [0.0, 0.25, 0.5]
+    >>> FloatRange(1e-4, 1e-2, log=True).to_spec()
+    {'float': [0.0001, 0.01], 'log': True}
+    """
 
     def __init__(self, low: float, high: float, log: bool = False) -> None:
         self.low = check_real(low, "FloatRange low")
@@ -244,6 +268,16 @@ def space_from_spec(spec: Mapping[str, Any]) -> dict[str, Dimension]:
     Each entry is ``{"choice": [...]}``, ``{"int": [low, high], "step": 1, "log": false}``,
     ``{"float": [low, high], "log": false}``, a plain list (a choice) or a Dimension.
     Errors name the parameter, e.g. ``space['learning_rate']: a log FloatRange needs low > 0``.
+
+    Examples
+    --------
+    >>> space = space_from_spec({"activation": ["tanh", "relu"], "l2": {"float": [0, 0.01]}})
+    >>> space["activation"], space["l2"]
+    (Choice({'choice': ['tanh', 'relu']}), FloatRange({'float': [0.0, 0.01], 'log': False}))
+    >>> space_from_spec({"learning_rate": {"float": [0, 0.1], "log": True}})
+    Traceback (most recent call last):
+    ...
+    ValueError: space['learning_rate']: a log FloatRange needs low > 0, got low=0.0
     """
     if not isinstance(spec, Mapping):
         raise TypeError(

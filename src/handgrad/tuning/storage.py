@@ -112,7 +112,13 @@ def compare_headers(stored: dict, current: dict, where: str) -> None:
 
 
 def objective_name(build: Any) -> Any:
-    """How a header names the objective: ``{"template": ...}`` or ``module.function``."""
+    """How a header names the objective: ``{"template": ...}`` or ``module.function``.
+
+    >>> objective_name({"hidden": [8]})
+    {'template': {'hidden': [8]}}
+    >>> objective_name(objective_name)
+    'handgrad.tuning.storage.objective_name'
+    """
     if isinstance(build, dict):
         return {"template": build}
     return f"{getattr(build, '__module__', '?')}.{getattr(build, '__qualname__', repr(build))}"
