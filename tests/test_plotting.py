@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import doctest
+import importlib
 import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -13,6 +17,7 @@ import pytest
 
 import handgrad as hg
 from handgrad import plotting
+from handgrad.plotting import _figure
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")  # files only: never open windows, even on a desktop
@@ -79,11 +84,33 @@ def test_display_detection_and_user_backend_choice(monkeypatch):
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    assert not plotting._has_display()
+    assert not _figure.has_display()
     monkeypatch.setenv("DISPLAY", ":0")
-    assert plotting._has_display()
+    assert _figure.has_display()
     monkeypatch.setenv("MPLBACKEND", "svg")
-    assert not plotting._backend_is_automatic(matplotlib)
+    assert not _figure.backend_is_automatic(matplotlib)
+
+
+def test_every_old_public_name_still_imports():
+    """Every public name of handgrad/plotting.py before it became a package."""
+    old = [
+        "plot_cost_curves",
+        "plot_history",
+        "plot_decision_boundary",
+        "plot_activations",
+        "plot_weight_images",
+        "plot_confusion_matrix",
+        "plot_digits",
+        "plot_misclassified",
+        "plot_lr_finder",
+        "plot_search_history",
+        "plot_search_params",
+        "KNOWN_IMAGE_SHAPES",
+        "PathLike",
+    ]
+    assert all(callable(getattr(hg.plotting, name)) for name in old[:11])
+    assert hg.plotting.KNOWN_IMAGE_SHAPES[784] == (28, 28) and hg.plotting.PathLike
+    assert set(old[:11]) <= set(plotting.__all__)
 
 
 # ----------------------------------------------------------------------------- saving
@@ -91,9 +118,9 @@ def test_save_creates_folders_and_rejects_unknown_suffix(tmp_path):
     fig = plotting.plot_cost_curves({"a": [3.0, 2.0, 1.0]}, path=tmp_path / "out" / "cost")
     assert (tmp_path / "out" / "cost").read_bytes()[:8] == PNG_MAGIC
     with pytest.raises(ValueError, match=r"suffix '\.xyz'"):
-        plotting._finish(fig, tmp_path / "cost.xyz")
+        _figure.finish(fig, tmp_path / "cost.xyz")
     with pytest.raises(TypeError, match="path must be a str"):
-        plotting._finish(fig, 3)
+        _figure.finish(fig, 3)
 
 
 def test_failed_save_leaves_previous_file_and_no_temporary(tmp_path, monkeypatch):
@@ -106,7 +133,7 @@ def test_failed_save_leaves_previous_file_and_no_temporary(tmp_path, monkeypatch
 
     monkeypatch.setattr(fig, "savefig", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        plotting._finish(fig, target)
+        _figure.finish(fig, target)
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["cost.png"]
 
@@ -448,7 +475,7 @@ def test_digits_titles_with_labels_and_predictions(tmp_path):
     fig = plotting.plot_digits(X, y, predictions=pred, n=25, path=tmp_path / "digits.png")
     assert len([a for a in fig.axes if a.images]) == 25
     assert [a.get_title() for a in fig.axes[:3]] == ["0 -> 0", "1 -> 7", "2 -> 2"]
-    assert fig.axes[1].title.get_color() == plotting._WRONG
+    assert fig.axes[1].title.get_color() == _figure.WRONG
     assert_png(tmp_path / "digits.png")
     fig = plotting.plot_digits(X, y, n=3, class_names=[f"c{i}" for i in range(10)])
     assert [a.get_title() for a in fig.axes] == ["c0", "c1", "c2"]
@@ -546,3 +573,73 @@ def test_lr_finder_accepts_result_objects_and_dicts():
 def test_lr_finder_bad_input(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         plotting.plot_lr_finder(*args, **kwargs)
+
+
+# ------------------------------------------------------------------ hyperparameter search
+TRIALS = [
+    {"number": 1, "state": "pruned", "score": 0.7, "params": {"lr": 1e-4, "hidden": [8]}},
+    {"number": 0, "state": "complete", "score": 0.5, "params": {"lr": 1e-1, "hidden": [8]}},
+    {"number": 2, "state": "diverged", "score": None, "params": {"lr": 1.0, "hidden": [4]}},
+    {"number": 3, "state": "complete", "score": 0.4, "params": {"lr": 1e-2, "hidden": [4]}},
+]
+
+
+def test_search_plots_draw_plain_trial_records():
+    data = plotting.SearchTrials(TRIALS, monitor="val_loss", mode="min", log_params={"lr"})
+    ax = plotting.plot_search_history(data).axes[0]
+    assert ax.get_ylabel() == "val_loss" and ax.get_title() == "best val_loss 0.4 (trial 3)"
+    best = next(line for line in ax.lines if line.get_label() == "best so far")
+    assert list(best.get_xdata()) == [0, 1, 2, 3] and list(best.get_ydata()) == [0.5, 0.5, 0.5, 0.4]
+    fig = plotting.plot_search_params(data)
+    assert [a.get_xlabel() for a in fig.axes] == ["lr", "hidden"]
+    assert [a.get_xscale() for a in fig.axes] == ["log", "linear"]
+    assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == ["[8]", "[4]"]
+    # A bare list of records: the score is called "score", the mode must be given.
+    assert plotting.plot_search_history(TRIALS, mode="max").axes[0].get_ylabel() == "score"
+    assert plotting.plot_search_params(TRIALS, mode="max").axes[0].get_xscale() == "linear"
+
+
+class _FakeSearch:
+    def __init__(self, trials):
+        self.trials = trials
+
+    def search_trials(self):
+        return self.trials
+
+
+@pytest.mark.parametrize(
+    ("search", "kwargs", "error", "match"),
+    [
+        ([], {"mode": "min"}, ValueError, "no results yet"),
+        (TRIALS, {}, ValueError, "mode must be 'min' or 'max'"),
+        ([{"number": 0}], {"mode": "min"}, ValueError, r"results\[0\] must be a dict with"),
+        ({"number": 0}, {"mode": "min"}, TypeError, "search_trials\\(\\) method"),
+        (_FakeSearch(TRIALS), {}, TypeError, r"search_trials\(\) must return a SearchTrials"),
+    ],
+)
+def test_search_plots_bad_input(search, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        plotting.plot_search_history(search, **kwargs)
+
+
+def test_plotting_imports_neither_tuning_nor_the_lr_finder():
+    """The dependency runs one way: tuning and the LR finder hand plotting plain data."""
+    package = Path(plotting.__file__).parent
+    imported = set()
+    for source in package.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                imported.add("." * node.level + (node.module or ""))
+                imported.update("." * node.level + a.name for a in node.names if not node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(a.name for a in node.names)
+    assert imported, "no imports found: wrong folder?"
+    for name in imported:
+        assert not any(part in ("tuning", "lr_finder", "tools") for part in name.split(".")), name
+
+
+@pytest.mark.parametrize("name", ["curves", "boundaries", "images", "lr", "search"])
+def test_docstring_examples_run(name):
+    module = importlib.import_module(f"handgrad.plotting.{name}")
+    result = doctest.testmod(module, raise_on_error=False)
+    assert result.attempted > 0 and result.failed == 0

@@ -4,6 +4,8 @@ resume from storage, the results table, plots and ``handgrad tune``."""
 from __future__ import annotations
 
 import csv
+import doctest
+import importlib
 import json
 import subprocess
 import sys
@@ -577,6 +579,56 @@ def test_search_plots(moons, tmp_path):
     with pytest.raises(ValueError, match="no results yet"):
         hg.plotting.plot_search_history(GridSearch(TEMPLATE, space))
     plt.close("all")
+
+
+def test_search_trials_are_the_plain_data_the_plots_draw(moons):
+    X, y, _, _ = moons
+    space = {"learning_rate": FloatRange(1e-3, 0.1, log=True), "hidden": Choice([[8], [4]])}
+    search = RandomSearch(TEMPLATE, space, pruner=None)
+    with pytest.raises(ValueError, match="no results yet"):
+        search.search_trials()
+    search.search(X, y, epochs=2, n_trials=3, refit=False)
+    data = search.search_trials()
+    assert isinstance(data, hg.plotting.SearchTrials)
+    assert data.trials == search.results_ and data.params == ("learning_rate", "hidden")
+    assert (data.monitor, data.mode, set(data.log_params)) == ("val_loss", "min", {"learning_rate"})
+
+
+# Every public name of handgrad/tuning.py before it became a package.
+OLD_PUBLIC_NAMES = [
+    "BaseSearch",
+    "BayesianSearch",
+    "Choice",
+    "Dimension",
+    "FloatRange",
+    "GridSearch",
+    "IntRange",
+    "MedianPruner",
+    "RandomSearch",
+    "TEMPLATE_DEFAULTS",
+    "build_mlp",
+    "read_spec",
+    "space_from_spec",
+]
+
+
+def test_every_old_public_name_still_imports():
+    import handgrad.tuning as tuning
+
+    for name in OLD_PUBLIC_NAMES:
+        assert getattr(hg.tuning, name) is getattr(tuning, name)
+    assert set(tuning.__all__) <= set(OLD_PUBLIC_NAMES)
+
+
+@pytest.mark.parametrize(
+    "name", ["space", "builders", "data", "pruning", "storage", "search", "bayesian", "report"]
+)
+def test_docstring_examples_run(name):
+    if name == "bayesian":
+        pytest.importorskip("optuna")
+    module = importlib.import_module(f"handgrad.tuning.{name}")
+    result = doctest.testmod(module, raise_on_error=False)
+    assert result.attempted > 0 and result.failed == 0
 
 
 # ------------------------------------------------------------------------------------ CLI
