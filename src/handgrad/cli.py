@@ -25,6 +25,7 @@ import numpy as np
 
 from . import __version__
 from ._parallel import set_num_threads
+from .playground.command import add_parser as add_playground_parser
 
 BUILTIN = ("mnist20", "mnist5k", "digits", "moons", "circles", "spirals")
 
@@ -733,6 +734,8 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--out", default="handgrad_tune", help="output folder (default: handgrad_tune)")
     u.add_argument("--quiet", action="store_true", help="no line per trial")
     u.set_defaults(func=cmd_tune)
+
+    add_playground_parser(sub)  # handgrad playground: the browser page (handgrad.playground)
     return parser
 
 

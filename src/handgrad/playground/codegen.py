@@ -37,8 +37,10 @@ def _float32(value: float) -> str:
 def _array(values: np.ndarray, dtype: str) -> str:
     rows = values.tolist()
     if values.ndim == 1:
-        body = ", ".join(_float32(v) for v in rows) if dtype == "float32" else ", ".join(
-            str(int(v)) for v in rows
+        body = (
+            ", ".join(_float32(v) for v in rows)
+            if dtype == "float32"
+            else ", ".join(str(int(v)) for v in rows)
         )
         return f"np.array([{body}], dtype=np.{dtype})"
     body = ",\n    ".join("[" + ", ".join(_float32(v) for v in row) + "]" for row in rows)

@@ -236,3 +236,38 @@ def split_flags(x: np.ndarray, y: np.ndarray, problem: str, train_percent: int, 
     mask = np.zeros(n, dtype=bool)
     mask[test_index.astype(np.int64)] = True
     return mask
+
+
+def thumbnails(points: int = 160) -> dict[str, dict[str, list]]:
+    """A small sample of each dataset at its default settings, for the page's dataset buttons.
+
+    Keyed ``"problem/name"``; a dataset whose optional package is missing is left out.
+    """
+    from_spec: dict[str, dict[str, list]] = {}
+    for (problem, name), info in CATALOGUE.items():
+        spec = _Defaults(problem, name, info["classes"] or 3, info["noise"], points)
+        try:
+            data = build(spec)
+        except ImportError:
+            continue
+        x = np.concatenate([data.x_train, data.x_test])
+        y = np.concatenate([data.y_train, data.y_test]).astype(np.float64)
+        from_spec[f"{problem}/{name}"] = {
+            "x": np.round(x.astype(np.float64), 3).tolist(),
+            "y": np.round(y, 3).tolist(),
+        }
+    return from_spec
+
+
+@dataclass(frozen=True)
+class _Defaults:
+    """The fields of a DataSpec that :func:`build` reads, for :func:`thumbnails`."""
+
+    problem: str
+    dataset: str
+    classes: int
+    noise: float
+    points: int
+    train_percent: int = 80
+    seed: int = 0
+    custom: None = None

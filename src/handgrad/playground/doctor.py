@@ -27,6 +27,10 @@ SAMPLE_SHARE = 0.9
 MARGIN = 0.02
 LAYER_SHARE = 0.5
 SAMPLE_ROWS = 256
+#: Saturation is only a problem while the loss is still high: a trained classifier's last
+#: layer is often saturated on purpose (it is sure). Flagged while the training loss is above
+#: this share of its first epoch's value.
+STALLED_SHARE = 0.5
 #: (low, high) of each saturating activation.
 RANGES = {"sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 
@@ -99,4 +103,7 @@ def examine(
     with np.errstate(all="ignore"):
         report = diagnose(model, history, x[:SAMPLE_ROWS], y[:SAMPLE_ROWS])
     found = [{"code": f.code, "severity": f.severity, "message": f.message} for f in report]
-    return found + saturation(model, layout, activations, x)
+    loss = [v for v in curves.get("loss", []) if np.isfinite(v)]
+    if loss and loss[-1] > STALLED_SHARE * loss[0]:
+        found += saturation(model, layout, activations, x)
+    return found

@@ -299,9 +299,7 @@ def _model_from_dict(source: Any, name: str) -> ModelSpec:
             "schedule_value", SCHEDULES[schedule][1], lambda v, n: _number(v, n, 0.0, 1e6)
         ),
         schedule_every=f.get("schedule_every", 100, lambda v, n: _integer(v, n, 1, 100_000)),
-        regularization=f.get(
-            "regularization", "none", lambda v, n: _choice(v, n, REGULARIZATIONS)
-        ),
+        regularization=f.get("regularization", "none", lambda v, n: _choice(v, n, REGULARIZATIONS)),
         regularization_rate=f.get(
             "regularization_rate",
             0.001,
@@ -411,9 +409,7 @@ def setup_to_dict(setup: Setup) -> dict[str, Any]:
 def catalogue() -> dict[str, Any]:
     """What the page offers in its menus, with defaults and limits (the ``/api/meta`` answer)."""
     return {
-        "datasets": [
-            {"problem": p, "name": n, **info} for (p, n), info in CATALOGUE.items()
-        ],
+        "datasets": [{"problem": p, "name": n, **info} for (p, n), info in CATALOGUE.items()],
         "features": [{"name": k, "label": v[0]} for k, v in FEATURES.items()],
         "activations": list(ACTIVATIONS),
         "initializers": list(INITIALIZERS),

@@ -178,8 +178,9 @@ class Run:
             return True
         elif name == "edit":
             layer, key, index, value = args
-            self.model.layers[layer].params[key][index] = value
-            self.edits.append(Edit(self.epoch, layer, key, tuple(index), float(value)))
+            with TRAIN_LOCK:  # an export sees the weight and the list of edits together
+                self.model.layers[layer].params[key][index] = value
+                self.edits.append(Edit(self.epoch, layer, key, tuple(index), float(value)))
         return False
 
     def record_epoch(self, logs: dict[str, float], seconds: float) -> None:
@@ -222,7 +223,8 @@ class Run:
             except (ValueError, TypeError, FloatingPointError) as err:
                 self.status, self.error = "error", f"training failed: {err}"
                 return
-        self.epoch += callback.epochs
+            # Still under the lock: an export sees the weights and the epoch count together.
+            self.epoch += callback.epochs
         if diverged:
             self.status, self.stop_reason = "diverged", "the loss became NaN or infinite"
         elif callback.reached_target:

@@ -332,4 +332,3 @@ def setup_from_query(
                     break
                 field = re.sub(r"(\.\w+|\[\d+\])$", "", field)
     return Setup(), [*notes, "the link could not be read; showing the defaults"]
-

@@ -22,7 +22,7 @@ import handgrad as hg
 
 from . import limits
 from .datasets import Dataset
-from .features import feature_matrix, grid
+from .features import FEATURES, feature_matrix, grid
 from .network import Layout
 
 #: Activations whose outputs lie in [0, 1] and in [-1, 1].
@@ -75,18 +75,24 @@ def quantize_boundary(out: np.ndarray, problem: str, scale: float = 1.0) -> dict
 
 
 class Grids:
-    """The two grids of a dataset's domain and their feature matrices, computed once per run."""
+    """The two grids of a dataset's domain and their feature matrices, computed once per run.
+
+    ``every`` holds all the features on the small grid (the page shows the unused ones too).
+    """
 
     def __init__(self, dataset: Dataset, features: Sequence[str]) -> None:
         self.domain = dataset.domain
         self.big = feature_matrix(grid(dataset.domain, limits.BOUNDARY_RESOLUTION), features)
-        self.small = feature_matrix(grid(dataset.domain, limits.NEURON_RESOLUTION), features)
+        small = grid(dataset.domain, limits.NEURON_RESOLUTION)
+        self.small = feature_matrix(small, features)
+        self.every = feature_matrix(small, list(FEATURES))
 
 
 def input_maps(grids: Grids) -> list[dict[str, Any]]:
-    """Each input feature on the small grid, scaled by its largest magnitude."""
+    """Every feature (used or not, in the page's order) on the small grid, scaled by its
+    largest magnitude."""
     maps = []
-    for column in grids.small.T:
+    for column in grids.every.T:
         values, scale = _to_int8(column, "linear")
         maps.append({"map": b64(values), "scale": scale})
     return maps
