@@ -27,7 +27,15 @@ import handgrad as hg
 from . import codegen, limits
 from .csvdata import DataError, check_labels, parse_csv, parse_points
 from .datasets import CUSTOM, Dataset, build, split_flags
-from .spec import Setup, SpecError, check_model, make_custom, setup_from_dict, setup_to_dict
+from .spec import (
+    DataSpec,
+    Setup,
+    SpecError,
+    check_model,
+    make_custom,
+    setup_from_dict,
+    setup_to_dict,
+)
 from .trainer import TRAIN_LOCK, Run
 from .urlstate import setup_from_query, setup_to_query
 from .views import b64
@@ -154,7 +162,15 @@ class Session:
             return self._set_custom(make_custom(x, y, np.concatenate([test, np.zeros(len(new))])))
 
     def _set_custom(self, custom: Any) -> Setup:
-        data = replace(self.setup.data, dataset=CUSTOM, custom=custom)
+        old = self.setup.data
+        # As setup_from_dict makes custom data specs: the generator's settings at their defaults.
+        data = DataSpec(
+            problem=old.problem,
+            dataset=CUSTOM,
+            train_percent=old.train_percent,
+            seed=old.seed,
+            custom=custom,
+        )
         return self._apply(replace(self.setup, data=data))
 
     # ----------------------------------------------------------------- commands

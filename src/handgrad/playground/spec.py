@@ -252,7 +252,12 @@ def _data_from_dict(source: Any, current: DataSpec | None) -> DataSpec:
         seed=f.get("seed", 0, lambda v, n: _integer(v, n, 0, limits.MAX_SEED)),
         custom=custom if dataset == CUSTOM else None,
     )
-    if dataset != CUSTOM and info["classes"] and spec.points < 2 * spec.classes:
+    if dataset == CUSTOM:
+        # Noise, size and classes mean nothing for the user's own points: keep them canonical,
+        # so that equal points give equal setups (and equal links).
+        defaults = DataSpec()
+        spec = replace(spec, classes=defaults.classes, noise=defaults.noise, points=defaults.points)
+    elif info["classes"] and spec.points < 2 * spec.classes:
         raise SpecError("data.points", f"{spec.classes} classes need at least {2 * spec.classes}")
     return spec
 

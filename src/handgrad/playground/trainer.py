@@ -202,7 +202,9 @@ class Run:
         validation = (self.f_test, self.dataset.y_test) if len(self.f_test) else None
         callback = _Slice(self, one_epoch)
         diverged = False
-        with TRAIN_LOCK:
+        # NumPy's error state is per thread: overflow in a diverging run's validation pass is
+        # caught on the loss (DivergenceWarning), not raised as floating-point warnings.
+        with TRAIN_LOCK, np.errstate(all="ignore"):
             try:
                 history = self.model.fit(
                     self.f_train,
@@ -220,7 +222,7 @@ class Run:
                 # restoring, so put back the last epoch's weights as fit would have.
                 self.model.set_weights(callback.last_weights)
                 diverged = True
-            except (ValueError, TypeError, FloatingPointError) as err:
+            except Exception as err:  # the run reports it and the server keeps going
                 self.status, self.error = "error", f"training failed: {err}"
                 return
             # Still under the lock: an export sees the weights and the epoch count together.
@@ -255,8 +257,14 @@ class Run:
         """Everything the page draws for this run, as JSON-ready data."""
         model, problem = self.model, self.dataset.problem
         with np.errstate(all="ignore"):
-            out_big = model.predict(self.grids.big)
-            out_small = model.predict(self.grids.small)
+            return self._snapshot(model, problem)
+
+    def _snapshot(self, model: hg.Sequential, problem: str) -> dict[str, Any]:
+        # Weights kept after a divergence can still overflow on the grid: paint those cells as
+        # undecided (0.5, or 0 for regression) instead of failing.
+        undecided = 0.0 if problem == "regression" else 0.5
+        out_big = np.nan_to_num(model.predict(self.grids.big), nan=undecided)
+        out_small = np.nan_to_num(model.predict(self.grids.small), nan=undecided)
         return {
             "run": self.index,
             "status": self.status,
@@ -289,7 +297,7 @@ class Run:
             return
         try:
             snapshot = self.snapshot()
-        except (ValueError, FloatingPointError) as err:
+        except Exception as err:  # a drawing problem is shown on the page, not fatal
             snapshot = {"run": self.index, "status": "error", "error": f"cannot draw: {err}"}
         if not self._closed:
             self._publish(self, snapshot)

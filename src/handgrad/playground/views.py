@@ -62,6 +62,7 @@ def quantize_boundary(out: np.ndarray, problem: str, scale: float = 1.0) -> dict
     ``p`` (its probability) in 0..255. ``regression``: ``p`` = target / scale on 0..255,
     127.5 being 0.
     """
+    out = np.clip(out, -1e30, 1e30)  # infinities would not convert to bytes
     if problem == "regression":
         value = np.clip(out[:, 0] / scale, -1.0, 1.0)
         return {"kind": "regression", "p": b64(np.rint((value + 1) * 127.5).astype(np.uint8))}
