@@ -9,6 +9,7 @@ fixed sample of training rows, in inference mode.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -71,6 +72,23 @@ def saturation(
     return findings
 
 
+def _picture_names(model: hg.Sequential, layout: Layout) -> dict[str, str]:
+    """handgrad's layer names (``dense_7``) -> the page's (``hidden layer 1``, ``output layer``)."""
+    layers = model.layers
+    names = {}
+    for column, (dense, out) in enumerate(zip(layout.dense, layout.outputs, strict=True)):
+        label = "output layer" if column == len(layout.dense) - 1 else f"hidden layer {column + 1}"
+        for index in range(dense, out + 1):
+            names[layers[index].name] = label
+    return names
+
+
+def _rename(message: str, names: dict[str, str]) -> str:
+    for name in sorted(names, key=len, reverse=True):
+        message = re.sub(rf"\b{re.escape(name)}\b", names[name], message)
+    return message
+
+
 def examine(
     model: hg.Sequential,
     curves: Mapping[str, list[float]],
@@ -102,7 +120,11 @@ def examine(
     history.stopped_reason = stopped_reason
     with np.errstate(all="ignore"):
         report = diagnose(model, history, x[:SAMPLE_ROWS], y[:SAMPLE_ROWS])
-    found = [{"code": f.code, "severity": f.severity, "message": f.message} for f in report]
+    names = _picture_names(model, layout)
+    found = [
+        {"code": f.code, "severity": f.severity, "message": _rename(f.message, names)}
+        for f in report
+    ]
     loss = [v for v in curves.get("loss", []) if np.isfinite(v)]
     if loss and loss[-1] > STALLED_SHARE * loss[0]:
         found += saturation(model, layout, activations, x)

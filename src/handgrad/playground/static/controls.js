@@ -90,10 +90,10 @@ export function renderDataColumn(app) {
     const k = message.n_classes;
     for (let c = 0; c < Math.min(k + 1, meta.limits.max_classes); c++) options.push([c, c < k ? `class ${c}` : `new class ${c}`]);
   } else {
-    options.push([1, "value +1"], [-1, "value −1"], [0, "value 0"]);
+    options.push([1, "value +1"], [0, "value 0"], [-1, "value −1"]);
   }
   for (const [value, label] of options) {
-    const color = message.problem === "classification" ? CLASS_COLORS[value % 10] : value > 0 ? CLASS_COLORS[1] : CLASS_COLORS[0];
+    const color = message.problem === "classification" ? CLASS_COLORS[value % 10] : value > 0 ? CLASS_COLORS[1] : value < 0 ? CLASS_COLORS[0] : [200, 204, 208];
     box.append(
       el(
         "button",

@@ -162,6 +162,7 @@ export class NetworkView {
     this.columns.push({ kind: "output", nodes: outNodes });
 
     this.layersBox = layers;
+    this.root.classList.toggle("many", n >= (compare ? 3 : 5));
     this.root.replaceChildren(head, this.edgesCanvas, layers);
     this.weights = null;
   }
@@ -264,6 +265,8 @@ export class NetworkView {
     this.weights.forEach((layer, c) => {
       const sources = this.columns[c].nodes;
       const targets = this.columns[c + 1].nodes;
+      // Thinner lines when a layer pair has many edges, so that the strong ones still stand out.
+      const thin = Math.max(0.3, Math.min(1, 5 / Math.sqrt(layer.W.length * (layer.W[0] || []).length)));
       layer.W.forEach((row, s) => {
         if (!sources[s]) return;
         const start = c === 0 ? [0, featureY[s]] : this.position(sources[s].node, "out");
@@ -275,8 +278,8 @@ export class NetworkView {
           ctx.moveTo(start[0], start[1]);
           ctx.bezierCurveTo(mid, start[1], mid, end[1], end[0], end[1]);
           const magnitude = Math.abs(weight);
-          ctx.lineWidth = Math.min(8, 0.6 + 1.8 * magnitude);
-          ctx.strokeStyle = css(weight >= 0 ? POS : NEG, Math.min(0.95, 0.22 + 0.55 * magnitude));
+          ctx.lineWidth = Math.min(8, 0.5 + 1.8 * magnitude * thin);
+          ctx.strokeStyle = css(weight >= 0 ? POS : NEG, Math.min(0.95, 0.15 + 0.6 * magnitude * thin));
           ctx.stroke();
           const samples = [];
           for (let k = 0; k <= 16; k++) {
