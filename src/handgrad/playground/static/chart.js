@@ -67,6 +67,8 @@ export function drawLossChart(canvas, curves) {
   ctx.fillStyle = "#5f6b7a";
   ctx.fillText(top.toPrecision(3), 6, 12);
   if (log) ctx.fillText(bottom.toPrecision(3), 6, h - 6);
-  ctx.fillText(`epoch ${curves.epochs}`, w - 70, h - 6);
+  ctx.textAlign = "right";
+  ctx.fillText(`epoch ${curves.epochs}`, w - 6, 12);
+  ctx.textAlign = "left";
   return log;
 }
