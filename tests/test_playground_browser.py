@@ -245,3 +245,39 @@ def test_spiral_trains_and_compare_mode_shows_line_against_network(page):
     line, network = value(page, "accuracy"), value(page, "accuracy-b")
     assert 0.84 <= line <= 0.89 and network >= 0.99  # the notes: 86% against 100%
     page.screenshot(path=str(IMAGES / "playground-compare.png"), full_page=True)
+
+
+def test_click_an_edge_to_set_its_weight_and_click_to_add_points(page):
+    open_page(page)
+    # The middle of the first drawn edge (first feature -> first neuron), in page coordinates.
+    x, y, source, target = page.evaluate(
+        """() => {
+          const net = window.playground.runs[0].network, edge = net.edges[0];
+          const box = net.layersBox.getBoundingClientRect(), [px, py] = edge.samples[8];
+          return [box.left + px, box.top + py, edge.source, edge.target];
+        }"""
+    )
+    page.mouse.click(x, y)
+    page.get_by_label("New weight").fill("-1.25")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        f"window.playground.snapshots[0].weights[0].W[{source}][{target}] === -1.25"
+    )
+    before = page.evaluate("window.playground.points.train.y.length")
+    page.get_by_role("button", name="new class 2").click()
+    box = page.get_by_test_id("boundary").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.1)
+    page.get_by_text("Point added").wait_for()
+    page.get_by_text("3 outputs").wait_for()
+    assert page.evaluate("window.playground.setup.data.dataset") == "custom"
+    assert page.evaluate("window.playground.points.train.y.length") == before + 1
+    assert "data=" in page.evaluate("location.hash")
+
+
+def test_a_lesson_link_hides_parts_of_the_page(page):
+    open_page(page, "dataset=circles&layers=3:tanh&hide=data,export,training")
+    assert not page.get_by_role("complementary", name="Data").is_visible()
+    assert not page.get_by_test_id("export-hgz").is_visible()
+    assert not page.get_by_label("Optimizer").is_visible()
+    assert page.get_by_role("button", name="Train").is_visible()
+    assert page.get_by_test_id("boundary").is_visible()

@@ -199,3 +199,18 @@ def test_export_files_are_valid_archives(server):
     session, _ = new_session(server, "dataset=xor")
     response, body = request(server, "GET", f"/api/export?session={session}&run=0&format=hgz")
     assert zipfile.ZipFile(io.BytesIO(body)).namelist()[0] == "model.json"
+
+
+def test_without_scikit_learn_the_page_starts_on_the_spiral(monkeypatch):
+    from handgrad.playground.session import Session
+
+    def missing(*args, **kwargs):
+        raise ImportError("scikit-learn is required by moons() but is not installed")
+
+    monkeypatch.setattr(hg.datasets, "moons", missing)
+    session = Session("")
+    try:
+        assert session.setup.data.dataset == "spiral"
+        assert any("scikit-learn" in note and "spiral" in note for note in session.notes)
+    finally:
+        session.close()

@@ -13,6 +13,7 @@ size-checked before they are read.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import mimetypes
 import socket
@@ -338,7 +339,8 @@ class PlaygroundServer(ThreadingHTTPServer):
         self.loopback_only = host in LOOPBACK
         self.store = SessionStore()
         self.static = _static_files()
-        self.meta = {**catalogue(), "thumbnails": thumbnails()}
+        onnx = importlib.util.find_spec("onnx") is not None
+        self.meta = {**catalogue(), "thumbnails": thumbnails(), "onnx": onnx}
 
     @property
     def url(self) -> str:

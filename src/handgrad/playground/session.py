@@ -67,8 +67,15 @@ class Session:
         self.clients = 0
         self.last_used = time.monotonic()
         setup, self.notes = setup_from_query(query, check=lambda s: check_setup(s) and None)
-        self.setup = setup
-        self.dataset = check_setup(setup)
+        try:
+            dataset = check_setup(setup)
+        except SpecError as err:
+            # Only when the default itself cannot be made (the moons need scikit-learn): the
+            # spiral needs NumPy alone.
+            setup = replace(setup, data=DataSpec(dataset="spiral"))
+            self.notes.append(f"{err.message}; showing the spiral instead")
+            dataset = check_setup(setup)
+        self.setup, self.dataset = setup, dataset
         self.runs: list[Run] = []
         self.snapshots: list[dict[str, Any] | None] = []
         self.setup_version = 0

@@ -54,7 +54,9 @@ export class OutputView {
       "div.exports.area-export",
       {},
       el("a.ghost.small.button", { href: href("hgz"), download: "", "data-testid": this.testid("export-hgz"), text: "Download .hgz" }),
-      el("a.ghost.small.button", { href: href("onnx"), download: "", "data-testid": this.testid("export-onnx"), text: "Download ONNX" }),
+      this.app.meta.onnx
+        ? el("a.ghost.small.button", { href: href("onnx"), download: "", "data-testid": this.testid("export-onnx"), text: "Download ONNX" })
+        : el("button.ghost.small", { disabled: true, title: 'ONNX export needs pip install "handgrad[onnx]"', text: "ONNX (not installed)" }),
       el("button.ghost.small", { text: "Python code", "data-testid": this.testid("export-py"), onclick: () => this.app.showCode(run) }),
     );
     const ui = this.app.setup.ui;
