@@ -69,6 +69,7 @@ LEVELS: list[tuple[str, tuple[str, ...]]] = [
             "handgrad.cli",
             "handgrad.tuning",
             "handgrad.plotting",
+            "handgrad.playground",
             # the old homes of moved modules: shims that re-export them
             "handgrad.model",
             "handgrad.io",

@@ -20,6 +20,7 @@ parts = [
     ".notes/sklearn.md",
     ".notes/onnx.md",
     ".notes/tuning.md",
+    "docs/readme_playground.md",
     ".notes/benchmarks.md",
     ".notes/properties.md",
     ".notes/errors.md",

@@ -11,6 +11,7 @@ import math
 
 from .. import optimizers
 from .._version import __version__
+from ..playground.command import add_parser as add_playground_parser
 from ..recipes import check_optimizer_name
 from .commands import cmd_datasets, cmd_evaluate, cmd_plot, cmd_predict, cmd_train, cmd_tune
 from .data import BUILTIN
@@ -307,4 +308,6 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--out", default="handgrad_tune", help="output folder (default: handgrad_tune)")
     u.add_argument("--quiet", action="store_true", help="no line per trial")
     u.set_defaults(func=cmd_tune)
+
+    add_playground_parser(sub)  # handgrad playground: the browser page (handgrad.playground)
     return parser
